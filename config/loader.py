@@ -1,0 +1,175 @@
+"""Load settings: default.toml, then the user's file, then KOE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_path
+from pydantic import ValidationError
+
+from config.schema import Settings
+from voice.errors import KoeError
+
+ENV_PREFIX = "KOE_"
+# KOE_* variables that are not settings.
+RESERVED_ENV = {"KOE_CONFIG", "KOE_HOME"}
+
+
+class ConfigError(KoeError):
+    exit_code = 2
+
+
+def user_config_file() -> Path:
+    return user_config_path("koe") / "config.toml"
+
+
+def load_settings(
+    path: str | Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Merged, validated settings. `path` (or $KOE_CONFIG) must exist when given."""
+    environ = os.environ if environ is None else environ
+    merged = _read_toml(resources.files("config") / "default.toml", "default.toml")
+    sources: dict[str, str] = {}
+
+    explicit = path or environ.get("KOE_CONFIG")
+    user_file = Path(explicit).expanduser() if explicit else user_config_file()
+    if explicit and not user_file.is_file():
+        raise ConfigError(
+            f"config file {user_file} does not exist",
+            hint="create it (see config/default.toml for every key) or drop --config",
+        )
+    if user_file.is_file():
+        user = _read_toml(user_file, str(user_file))
+        _merge(merged, user, str(user_file), sources)
+
+    _merge(merged, _env_overrides(environ), "environment", sources)
+    return _validate(merged, sources)
+
+
+def settings_sources(path: str | Path | None = None) -> list[str]:
+    """The files a `load_settings(path)` call reads, for `koe doctor`."""
+    files = [str(resources.files("config") / "default.toml")]
+    explicit = path or os.environ.get("KOE_CONFIG")
+    user_file = Path(explicit).expanduser() if explicit else user_config_file()
+    if user_file.is_file():
+        files.append(str(user_file))
+    return files
+
+
+def _read_toml(source: Any, label: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{label} is not valid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {label}: {exc}") from exc
+
+
+def _merge(base: dict[str, Any], update: Mapping[str, Any], source: str,
+           sources: dict[str, str], prefix: str = "") -> None:
+    for key, value in update.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _merge(base[key], value, source, sources, f"{dotted}.")
+        else:
+            base[key] = value
+            sources[dotted] = source
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """KOE_STT_BEAM_SIZE=1 -> {"stt": {"beam_size": 1}}; KOE_STT_GUARDS_VAD_FILTER too."""
+    out: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name in RESERVED_ENV:
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("_")
+        path = _match_env_path(parts)
+        if path is None:
+            raise ConfigError(
+                f"environment variable {name} names no setting",
+                hint="use KOE_<SECTION>_<KEY>, e.g. KOE_STT_MODEL; see config/default.toml",
+            )
+        node = out
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = _parse_env_value(raw)
+    return out
+
+
+def _match_env_path(parts: list[str]) -> list[str] | None:
+    """Walk the schema: section names never contain '_', keys may."""
+    model: Any = Settings
+    path: list[str] = []
+    rest = parts
+    while rest:
+        fields = model.model_fields
+        for n in range(len(rest), 0, -1):
+            key = "_".join(rest[:n])
+            if key in fields:
+                path.append(key)
+                rest = rest[n:]
+                annotation = fields[key].annotation
+                model = annotation if _is_section(annotation) else None
+                break
+        else:
+            return None
+        if model is None:
+            return path if not rest else None
+    return None
+
+
+def _is_section(annotation: Any) -> bool:
+    return isinstance(annotation, type) and hasattr(annotation, "model_fields")
+
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _validate(merged: dict[str, Any], sources: dict[str, str]) -> Settings:
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        dotted = ".".join(str(p) for p in err["loc"])
+        origin = sources.get(dotted) or _source_of_parent(dotted, sources) or "default.toml"
+        if err["type"] == "extra_forbidden":
+            raise ConfigError(
+                f"unknown setting {dotted} (from {origin})",
+                hint="see config/default.toml for the keys koe knows",
+            ) from exc
+        raise ConfigError(
+            f"bad value for {dotted}: {err.get('input')!r} (from {origin}): {err['msg']}"
+        ) from exc
+
+
+def _source_of_parent(dotted: str, sources: dict[str, str]) -> str | None:
+    while "." in dotted:
+        dotted = dotted.rsplit(".", 1)[0]
+        if dotted in sources:
+            return sources[dotted]
+    return None
+
+
+def apply_overrides(settings: Settings, overrides: Mapping[str, Any], source: str) -> Settings:
+    """Settings with dotted keys replaced (command-line flags), validated like the files."""
+    data = settings.model_dump()
+    sources: dict[str, str] = {}
+    for dotted, value in overrides.items():
+        if value is None:
+            continue
+        *parents, leaf = dotted.split(".")
+        node = data
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+        sources[dotted] = source
+    return _validate(data, sources)

@@ -1,0 +1,1 @@
+"""koe's long-term conversational memory."""

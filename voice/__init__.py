@@ -1,0 +1,1 @@
+"""koe's voice side: hearing, transcribing, thinking aloud and speaking."""

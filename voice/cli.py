@@ -1,0 +1,48 @@
+"""The `koe` command line: global options, then one subcommand module per job."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from voice.errors import KoeError
+
+COMMAND_MODULES = (
+    "voice.commands.transcribe",
+    "voice.commands.doctor",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="koe", description="koe: a local voice assistant that remembers."
+    )
+    parser.add_argument("--config", metavar="PATH",
+                        help="settings file (default: ~/.config/koe/config.toml)")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def print_error(exc: KoeError) -> None:
+    print(f"koe: error: {exc}", file=sys.stderr)
+    if exc.hint:
+        print(f"  hint: {exc.hint}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except KoeError as exc:
+        print_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("koe: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

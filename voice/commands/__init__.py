@@ -1,0 +1,1 @@
+"""One module per `koe` command; each exposes register(subparsers)."""

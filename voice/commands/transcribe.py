@@ -1,0 +1,62 @@
+"""`koe transcribe FILE...`: recordings to txt / srt / vtt / json."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from config.loader import apply_overrides, load_settings
+from voice.formats import WRITERS
+
+FORMAT_CHOICES = (*WRITERS, "all")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("transcribe", help="transcribe audio files",
+                              description="Transcribe recordings with local Whisper.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("-f", "--format", action="append", choices=FORMAT_CHOICES, dest="formats",
+                   help="output format; repeat for several, or 'all' (default: txt)")
+    p.add_argument("-o", "--output-dir", metavar="DIR",
+                   help="where outputs go (default: beside each file; '-' for stdout)")
+    p.add_argument("-m", "--model", help="tiny.en, base, a model folder, or a faster-whisper name")
+    p.add_argument("-l", "--language", help="language code such as en or de, or auto")
+    p.add_argument("--word-timestamps", action="store_true", default=None,
+                   help="per-word timings in json/srt/vtt")
+    p.add_argument("--beam-size", type=int, help="beam search width (default 5)")
+    p.add_argument("--batch-size", type=int, help="segments decoded together on long files")
+    p.add_argument("--json", action="store_true", help="JSON lines progress on stdout")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from voice.progress import JsonLinesReporter, QuietReporter, StdoutReporter, TerminalReporter
+    from voice.stt import Transcriber
+    from voice.transcribe import STDOUT, transcribe_files
+
+    formats = None
+    if args.formats:
+        formats = list(WRITERS) if "all" in args.formats else list(dict.fromkeys(args.formats))
+    settings = apply_overrides(load_settings(args.config), {
+        "stt.model": args.model,
+        "stt.language": args.language,
+        "stt.beam_size": args.beam_size,
+        "transcribe.formats": formats,
+        "transcribe.output_dir": args.output_dir,
+        "transcribe.word_timestamps": args.word_timestamps,
+        "transcribe.batch_size": args.batch_size,
+    }, source="the command line")
+
+    if args.json:
+        reporter = JsonLinesReporter()
+    elif settings.transcribe.output_dir == STDOUT:
+        reporter = StdoutReporter(formats=tuple(settings.transcribe.formats))
+    elif sys.stdout.isatty() and sys.stderr.isatty():
+        reporter = TerminalReporter()
+    else:
+        reporter = QuietReporter()
+
+    transcriber = Transcriber.load(settings.stt)
+    results = transcribe_files(args.files, transcriber, settings.transcribe, reporter)
+    return 0 if all(r.ok for r in results) else 1

@@ -1,0 +1,121 @@
+"""Speech to text with faster-whisper, hallucination guards on."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from config.schema import SttSettings
+from voice.errors import ModelError
+from voice.guards import GuardThresholds, guard_segments
+from voice.segments import TranscriptSegment, Word
+from voice.whisper_models import ResolvedModel, fetch_upstream, resolve_model
+
+if TYPE_CHECKING:
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+
+def choose_model_name(stt: SttSettings, language: str | None = None) -> str:
+    """The configured model, or the multilingual one when the language needs it."""
+    language = language or stt.language
+    english_only = stt.model.endswith(".en")
+    if english_only and language != "en":
+        return stt.multilingual_model
+    return stt.model
+
+
+@dataclass
+class TranscriptionRun:
+    """One call's result: the language known up front, segments as they are decoded."""
+
+    language: str
+    segments: Iterator[TranscriptSegment]
+
+
+class Transcriber:
+    """A loaded Whisper model plus the decoding options koe uses everywhere."""
+
+    def __init__(self, model: WhisperModel, resolved: ResolvedModel, stt: SttSettings,
+                 language: str | None) -> None:
+        self.model = model
+        self.resolved = resolved
+        self.stt = stt
+        self.language = language  # None: detect per call
+        self.guards = GuardThresholds(
+            no_speech_threshold=stt.guards.no_speech_threshold,
+            logprob_threshold=stt.guards.logprob_threshold,
+            min_avg_logprob=stt.guards.min_avg_logprob,
+            max_no_speech_prob=stt.guards.max_no_speech_prob,
+            max_repeats=stt.guards.max_repeats,
+        )
+
+    @classmethod
+    def load(cls, stt: SttSettings, language: str | None = None) -> Transcriber:
+        language = language or stt.language
+        resolved = resolve_model(choose_model_name(stt, language))
+        if resolved.english_only and language not in ("en", "auto"):
+            raise ModelError(
+                f"model {resolved.requested} understands English only, not {language!r}",
+                hint="choose a multilingual model (base, small, large-v3) with --model",
+            )
+        return cls(load_whisper(resolved, stt), resolved, stt,
+                   None if language == "auto" else language)
+
+    @cached_property
+    def batched(self) -> BatchedInferencePipeline:
+        from faster_whisper import BatchedInferencePipeline
+
+        return BatchedInferencePipeline(self.model)
+
+    def transcribe(self, audio: np.ndarray, *, word_timestamps: bool = False,
+                   batch_size: int = 0) -> TranscriptionRun:
+        """Decode `audio` (16 kHz mono float32); batch_size > 1 uses the batched pipeline."""
+        guards = self.stt.guards
+        common = dict(
+            language=self.language,
+            beam_size=self.stt.beam_size,
+            word_timestamps=word_timestamps,
+            vad_filter=guards.vad_filter,
+            condition_on_previous_text=guards.condition_on_previous_text,
+            no_speech_threshold=guards.no_speech_threshold,
+            log_prob_threshold=guards.logprob_threshold,
+        )
+        if batch_size > 1 and guards.vad_filter:
+            raw, info = self.batched.transcribe(audio, batch_size=batch_size, **common)
+        else:
+            raw, info = self.model.transcribe(audio, **common)
+        segments = (_from_whisper(s) for s in raw)
+        return TranscriptionRun(info.language, guard_segments(segments, self.guards))
+
+
+def load_whisper(resolved: ResolvedModel, stt: SttSettings) -> WhisperModel:
+    from faster_whisper import WhisperModel
+
+    path = fetch_upstream(resolved.path) if resolved.source == "upstream" else resolved.path
+    try:
+        return WhisperModel(path, device=stt.device, compute_type=stt.compute_type,
+                            cpu_threads=stt.threads or os.cpu_count() or 1)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(
+            f"cannot load Whisper model {resolved.requested} from {path}: {exc}",
+            hint="the model files may be damaged: reinstall the package or re-download the model",
+        ) from exc
+
+
+def _from_whisper(segment: object) -> TranscriptSegment:
+    words = tuple(
+        Word(w.start, w.end, w.word, w.probability) for w in (segment.words or ())
+    )
+    return TranscriptSegment(
+        start=segment.start,
+        end=segment.end,
+        text=segment.text.strip(),
+        avg_logprob=segment.avg_logprob,
+        no_speech_prob=segment.no_speech_prob,
+        words=words,
+    )
