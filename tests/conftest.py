@@ -1,0 +1,57 @@
+"""Shared fixtures: an isolated KOE_HOME per test, the shared speech set, a loaded Whisper."""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(os.environ.get("KOE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+SPEECH_DIR = SHARED / "speech"
+
+
+@dataclass(frozen=True)
+class SpeechClip:
+    path: Path
+    transcript: str
+
+
+def speech_clips() -> list[SpeechClip]:
+    manifest = SPEECH_DIR / "manifest.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open(encoding="utf-8") as f:
+        rows = csv.DictReader(f, delimiter="\t")
+        return [SpeechClip(SPEECH_DIR / r["file"], r["transcript"]) for r in rows]
+
+
+@pytest.fixture
+def speech() -> list[SpeechClip]:
+    clips = speech_clips()
+    if not clips:
+        pytest.skip(f"shared speech set not found at {SPEECH_DIR} (set KOE_SHARED)")
+    return clips
+
+
+@pytest.fixture(autouse=True)
+def koe_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own data/cache/config folders; no test touches the user's."""
+    home = tmp_path_factory.mktemp("koe-home")
+    monkeypatch.setenv("KOE_HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    for name in list(os.environ):
+        if name.startswith("KOE_") and name not in ("KOE_HOME", "KOE_SHARED"):
+            monkeypatch.delenv(name)
+    return home
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    """The default packaged Whisper (tiny.en), loaded once for the whole run."""
+    from config.schema import SttSettings
+    from voice.stt import Transcriber
+
+    return Transcriber.load(SttSettings())
