@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def decode_file(path: str | Path) -> DecodedAudio:
             if not container.streams.audio:
                 raise AudioError(f"{path}: contains no audio stream")
             stream = container.streams.audio[0]
-            declared = _declared_seconds(container, stream)
+            declared = _riff_declared_seconds(path) or _declared_seconds(container, stream)
             samples, corrupt = _decode_stream(container, stream)
             info = (stream.rate or 0, stream.channels or 0, stream.codec_context.name)
     except AudioError:
@@ -100,6 +101,27 @@ def _declared_seconds(container: av.container.InputContainer,
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
         return container.duration / av.time_base
+    return None
+
+
+def _riff_declared_seconds(path: Path) -> float | None:
+    """Length a WAV header declares. FFmpeg trusts the file size instead, hiding truncation."""
+    with path.open("rb") as f:
+        header = f.read(4096)
+    if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+        return None
+    byte_rate = None
+    pos = 12
+    while pos + 8 <= len(header):
+        chunk_id, size = header[pos : pos + 4], struct.unpack("<I", header[pos + 4 : pos + 8])[0]
+        if chunk_id == b"fmt " and pos + 16 <= len(header):
+            byte_rate = struct.unpack("<I", header[pos + 16 : pos + 20])[0]
+        elif chunk_id == b"data":
+            # 0 and 0xFFFFFFFF mean "unknown length" (streamed WAV): nothing declared.
+            if byte_rate and size not in (0, 0xFFFFFFFF):
+                return size / byte_rate
+            return None
+        pos += 8 + size + (size & 1)
     return None
 
 

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Real audio devices on a computer with no sound card (CI, servers, containers), for koe's
+# end-to-end tests and for trying koe without a headset.
+#   scripts/virtual-audio.sh start    start a private PulseAudio server with
+#       vspk        null sink, the default output: koe plays here; tests record vspk.monitor
+#       vmic_feed   null sink: tests play "into the microphone" here
+#       vmic        remap of vmic_feed.monitor, the default input: koe records here
+#   scripts/virtual-audio.sh stop     stop what start started
+#   scripts/virtual-audio.sh env      print what a client must export BEFORE importing sounddevice:
+#                                     PULSE_SERVER, so PortAudio's "default"/"pulse" devices land here
+#   scripts/virtual-audio.sh status   exit 0 when the server answers
+# Needs the Debian packages pulseaudio pulseaudio-utils libasound2-plugins libportaudio2.
+set -euo pipefail
+PA_ROOT=${PA_ROOT:-${TMPDIR:-/tmp}/koe-virtual-audio}
+# The server keeps its state under PA_ROOT, never in the user's own home.
+export HOME="$PA_ROOT/home" XDG_RUNTIME_DIR="$PA_ROOT/run"
+SOCKET="$XDG_RUNTIME_DIR/pulse/native"
+
+start() {
+  for tool in pulseaudio pactl parec; do
+    command -v "$tool" >/dev/null || {
+      echo "virtual-audio: $tool not found; apt-get install pulseaudio pulseaudio-utils" >&2
+      exit 1
+    }
+  done
+  mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
+  if pactl info >/dev/null 2>&1; then echo "virtual-audio: already running"; return; fi
+  pulseaudio -D -n --exit-idle-time=-1 --disallow-exit --log-target=file:"$PA_ROOT/pulse.log" \
+    --load="module-native-protocol-unix auth-anonymous=1" \
+    --load="module-null-sink sink_name=vspk rate=48000 channels=2" \
+    --load="module-null-sink sink_name=vmic_feed rate=16000 channels=1" \
+    --load="module-remap-source master=vmic_feed.monitor source_name=vmic"
+  for _ in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
+  pactl info >/dev/null 2>&1 || { echo "virtual-audio: server did not start; see $PA_ROOT/pulse.log" >&2; exit 1; }
+  pactl set-default-sink vspk
+  pactl set-default-source vmic
+  # A null sink renders in 2 s blocks unless a client asks for low latency: a permanent 10 ms
+  # recorder on each monitor keeps new streams starting within ~40 ms.
+  for mon in vspk.monitor vmic_feed.monitor; do
+    setsid parec --latency-msec=10 --device="$mon" --raw >/dev/null 2>>"$PA_ROOT/keepalive.log" &
+    echo $! >> "$PA_ROOT/keepalive.pids"
+  done
+  sleep 2.5   # let the first 2 s render block pass
+  echo "virtual-audio: running; before starting a client run: eval \"\$($0 env)\""
+}
+
+stop() {
+  if [ -f "$PA_ROOT/keepalive.pids" ]; then
+    kill $(cat "$PA_ROOT/keepalive.pids") 2>/dev/null || true
+    rm -f "$PA_ROOT/keepalive.pids"
+  fi
+  pulseaudio --kill 2>/dev/null || true
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  env) echo "export PULSE_SERVER=unix:$SOCKET" ;;
+  status) pactl info >/dev/null 2>&1 ;;
+  *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
+esac
