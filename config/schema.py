@@ -45,8 +45,58 @@ class TranscribeSettings(Section):
     word_timestamps: bool = False
     batch_min_seconds: float = Field(60.0, ge=0.0)
     batch_size: int = Field(8, ge=1, le=64)
+    batch_chunk_seconds: float = Field(30.0, ge=5.0, le=30.0)
+
+
+class LocalLlmSettings(Section):
+    model: str = Field("qwen2.5-coder-1.5b-instruct", min_length=1)
+    context_size: int = Field(4096, ge=256)
+    threads: int = Field(0, ge=0)
+    chat_template: str = ""
+    startup_timeout: float = Field(120.0, gt=0)
+
+
+class LlmSettings(Section):
+    endpoint: str = Field("local", pattern=r"^(local|https?://\S+)$")
+    model: str = ""
+    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(300, ge=1)
+    connect_timeout: float = Field(5.0, gt=0)
+    first_token_timeout: float = Field(60.0, gt=0)
+    read_timeout: float = Field(30.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    history_tokens: int = Field(1500, ge=0)
+    local: LocalLlmSettings = LocalLlmSettings()
+
+
+class ChatSettings(Section):
+    memories: int = Field(6, ge=0, le=50)
+    summarize: bool = True
+
+
+class MemorySettings(Section):
+    path: str = ""
+    url: str = Field("", pattern=r"^(|https?://\S+)$")
+    collection: str = Field("koe-memories", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]{1,62}[a-zA-Z0-9]$")
+    embedding_model: str = Field("packaged", min_length=1)
+    threads: int = Field(0, ge=0)
+    user: str = Field("default", min_length=1)
+    timezone: str = ""
+    recency_weight: float = Field(0.1, ge=0.0, le=1.0)
+    recency_half_life_days: float = Field(30.0, gt=0.0)
+    min_similarity: float = Field(0.2, ge=-1.0, le=1.0)
+    idle_minutes: float = Field(30.0, gt=0.0)
+    summary_chars: int = Field(400, ge=80, le=4000)
+    chunk_chars: int = Field(1000, ge=200, le=8000)
+    max_text_chars: int = Field(1_000_000, ge=1000)
+    compact_on_forget: bool = True
+    timeout: float = Field(10.0, gt=0.0)
 
 
 class Settings(Section):
     stt: SttSettings = SttSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
+    llm: LlmSettings = LlmSettings()
+    chat: ChatSettings = ChatSettings()
+    memory: MemorySettings = MemorySettings()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import os
 import sys
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from voice.audio import SAMPLE_RATE, decode_file
+from voice.audio import SAMPLE_RATE, decode_file, to_int16
 
 DEFAULT_SHARED = Path(__file__).resolve().parents[2] / "shared"
 
@@ -48,3 +49,13 @@ def long_recording(clips: list[Clip], min_seconds: float, gap_seconds: float = 0
             words.append(transcript)
             total += len(samples) + len(gap)
     return np.concatenate(parts), " ".join(words)
+
+
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    """16 kHz mono 16-bit WAV."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(to_int16(samples).tobytes())
+    return path

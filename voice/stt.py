@@ -73,8 +73,10 @@ class Transcriber:
         return BatchedInferencePipeline(self.model)
 
     def transcribe(self, audio: np.ndarray, *, word_timestamps: bool = False,
-                   batch_size: int = 0) -> TranscriptionRun:
-        """Decode `audio` (16 kHz mono float32); batch_size > 1 uses the batched pipeline."""
+                   batch_size: int = 0, batch_chunk_seconds: float = 30.0
+                   ) -> TranscriptionRun:
+        """Decode `audio` (16 kHz mono float32); batch_size > 1 uses the batched pipeline,
+        which cuts speech into chunks of at most `batch_chunk_seconds`."""
         guards = self.stt.guards
         common = dict(
             language=self.language,
@@ -86,7 +88,11 @@ class Transcriber:
             log_prob_threshold=guards.logprob_threshold,
         )
         if batch_size > 1 and guards.vad_filter:
-            raw, info = self.batched.transcribe(audio, batch_size=batch_size, **common)
+            # With timestamps the batched pipeline drops far fewer sentences
+            # (long-file WER 17.5 % -> 7.1 % here; see docs/benchmarks.md).
+            raw, info = self.batched.transcribe(audio, batch_size=batch_size,
+                                                chunk_length=round(batch_chunk_seconds),
+                                                without_timestamps=False, **common)
         else:
             raw, info = self.model.transcribe(audio, **common)
         segments = (_from_whisper(s) for s in raw)

@@ -64,7 +64,8 @@ def transcribe_file(path: Path, transcriber: Transcriber, settings: TranscribeSe
         reporter.started(path, audio.seconds)
         batch = settings.batch_size if audio.seconds >= _batch_threshold(settings) else 0
         run = transcriber.transcribe(
-            audio.samples, word_timestamps=settings.word_timestamps, batch_size=batch
+            audio.samples, word_timestamps=settings.word_timestamps, batch_size=batch,
+            batch_chunk_seconds=settings.batch_chunk_seconds,
         )
         transcript = Transcript(str(path), audio.seconds, run.language,
                                 transcriber.resolved.requested)
