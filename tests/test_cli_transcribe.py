@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -135,11 +137,16 @@ def test_terminal_bar_shows_audio_done_and_speed() -> None:
     reporter = TerminalReporter(err=err)
     path = Path("talk.wav")
     reporter.started(path, 120.0)
-    reporter._last_draw = -1.0  # draw the next update whatever the clock says
+    assert "talk.wav [----------------------------]   0%  0:00/2:00  working" in err.getvalue()
+    reporter._began -= 2.0  # as if two seconds had passed
+    reporter._last_draw = 0.0
     reporter.segment(path, TranscriptSegment(0.0, 60.0, "hello"), elapsed=2.0)
+    time.sleep(0.6)  # the ticker redraws in between segments
     reporter.finished(_result(path, 120.0, 4.0))
     screen = err.getvalue()
-    assert "talk.wav [" in screen and " 50%  1:00/2:00  30.0x real time" in screen
+    bar = r"talk.wav \[#{14}-{14}\]  50%  1:00/2:00  (29\.\d|30\.0)x real time"
+    assert re.search(bar, screen)  # ~2 s of the (real) clock have passed
+    assert screen.count(" 50%  1:00/2:00") >= 2
     assert "talk.wav: 2:00 of audio in 4.0 s (30.0x real time) -> talk.txt" in screen
 
 

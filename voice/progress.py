@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from voice.transcribe import FileResult
 
 BAR_WIDTH = 28
 REDRAW_SECONDS = 0.1
+TICK_SECONDS = 0.5
 
 
 def clock(seconds: float) -> str:
@@ -48,23 +50,41 @@ class QuietReporter:
 
 @dataclass
 class TerminalReporter(QuietReporter):
-    """A live bar per file: audio done / total and speed as "x real time"."""
+    """A live bar per file: audio done / total and speed as "x real time".
+
+    The batched pipeline hands back segments a batch at a time, so a ticker redraws the
+    elapsed time in between: the bar never looks frozen."""
 
     total: float = 0.0
+    done: float = 0.0
     _last_draw: float = 0.0
+    _began: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     def started(self, path: Path, audio_seconds: float) -> None:
-        self.total = audio_seconds
+        self.total, self.done = audio_seconds, 0.0
+        self._began = time.monotonic()
         self._last_draw = 0.0
-        self._draw(path, 0.0, 0.0)
+        self._draw(path)
+        self._stop.clear()
+        threading.Thread(target=self._tick, args=(path,), daemon=True).start()
 
     def segment(self, path: Path, segment: TranscriptSegment, elapsed: float) -> None:
-        now = time.monotonic()
-        if now - self._last_draw >= REDRAW_SECONDS:
-            self._last_draw = now
-            self._draw(path, segment.end, elapsed)
+        self.done = segment.end
+        if time.monotonic() - self._last_draw >= REDRAW_SECONDS:
+            self._draw(path)
 
     def finished(self, result: FileResult) -> None:
+        self._stop.set()
+        with self._lock:
+            self._finish(result)
+
+    def _tick(self, path: Path) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            self._draw(path)
+
+    def _finish(self, result: FileResult) -> None:
         self.err.write("\r\x1b[2K")
         if result.transcript is not None:
             where = ", ".join(str(p) for p in result.outputs) or "stdout"
@@ -74,13 +94,19 @@ class TerminalReporter(QuietReporter):
         super().finished(result)
         self.err.flush()
 
-    def _draw(self, path: Path, done: float, elapsed: float) -> None:
-        fraction = min(1.0, done / self.total) if self.total else 0.0
-        filled = round(fraction * BAR_WIDTH)
-        speed = f"{done / elapsed:.1f}x real time" if elapsed > 0 and done > 0 else "starting"
-        self.err.write(f"\r\x1b[2K{path.name} [{'#' * filled}{'-' * (BAR_WIDTH - filled)}] "
-                       f"{fraction:4.0%}  {clock(done)}/{clock(self.total)}  {speed}")
-        self.err.flush()
+    def _draw(self, path: Path) -> None:
+        with self._lock:
+            if self._stop.is_set() and self._last_draw:
+                return
+            self._last_draw = time.monotonic()
+            elapsed = self._last_draw - self._began
+            fraction = min(1.0, self.done / self.total) if self.total else 0.0
+            filled = round(fraction * BAR_WIDTH)
+            speed = f"{self.done / elapsed:.1f}x real time" if self.done > 0 else "working"
+            self.err.write(f"\r\x1b[2K{path.name} [{'#' * filled}{'-' * (BAR_WIDTH - filled)}]"
+                           f" {fraction:4.0%}  {clock(self.done)}/{clock(self.total)}  {speed}"
+                           f"  {elapsed:.0f} s")
+            self.err.flush()
 
 
 @dataclass
