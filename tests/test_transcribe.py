@@ -89,7 +89,8 @@ def test_long_file_uses_batches_and_keeps_accuracy(transcriber: Transcriber,
     recorder = Recorder()
     result = transcribe_file(path, transcriber, TranscribeSettings(formats=["srt"]), recorder)
     assert result.ok and result.transcript is not None
-    assert word_error_rate([(" ".join(words), result.transcript.text)]) <= 0.12
+    # Batches plus the repair pass match sequential decoding (about 5 % here).
+    assert word_error_rate([(" ".join(words), result.transcript.text)]) <= 0.08
     starts = [s.start for s in result.transcript.segments]
     assert starts == sorted(starts) and result.transcript.segments[-1].end > 60
     kinds = [kind for kind, _ in recorder.events]

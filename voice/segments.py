@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 
@@ -22,6 +22,12 @@ class TranscriptSegment:
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
     words: tuple[Word, ...] = ()
+
+    def shifted(self, seconds: float) -> TranscriptSegment:
+        """The same segment `seconds` later (a clip's timings placed in the whole recording)."""
+        words = tuple(replace(w, start=w.start + seconds, end=w.end + seconds)
+                      for w in self.words)
+        return replace(self, start=self.start + seconds, end=self.end + seconds, words=words)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from config.schema import SttSettings
+from voice.audio import SAMPLE_RATE
 from voice.errors import ModelError
+from voice.gap_repair import SpeechRegion, merge_regions, with_repairs
 from voice.guards import GuardThresholds, guard_segments
 from voice.segments import TranscriptSegment, Word
 from voice.whisper_models import ResolvedModel, fetch_upstream, resolve_model
@@ -77,26 +79,56 @@ class Transcriber:
                    ) -> TranscriptionRun:
         """Decode `audio` (16 kHz mono float32); batch_size > 1 uses the batched pipeline,
         which cuts speech into chunks of at most `batch_chunk_seconds`."""
+        if batch_size > 1 and self.stt.guards.vad_filter:
+            return self._transcribe_batched(audio, word_timestamps, batch_size,
+                                            batch_chunk_seconds)
+        raw, info = self.model.transcribe(audio, **self._options(word_timestamps))
+        segments = (_from_whisper(s) for s in raw)
+        return TranscriptionRun(info.language, guard_segments(segments, self.guards))
+
+    def _options(self, word_timestamps: bool, language: str | None = None,
+                 vad_filter: bool | None = None) -> dict[str, object]:
         guards = self.stt.guards
-        common = dict(
-            language=self.language,
+        return dict(
+            language=language or self.language,
             beam_size=self.stt.beam_size,
             word_timestamps=word_timestamps,
-            vad_filter=guards.vad_filter,
+            vad_filter=guards.vad_filter if vad_filter is None else vad_filter,
             condition_on_previous_text=guards.condition_on_previous_text,
             no_speech_threshold=guards.no_speech_threshold,
             log_prob_threshold=guards.logprob_threshold,
         )
-        if batch_size > 1 and guards.vad_filter:
-            # With timestamps the batched pipeline drops far fewer sentences
-            # (long-file WER 17.5 % -> 7.1 % here; see docs/benchmarks.md).
-            raw, info = self.batched.transcribe(audio, batch_size=batch_size,
-                                                chunk_length=round(batch_chunk_seconds),
-                                                without_timestamps=False, **common)
-        else:
-            raw, info = self.model.transcribe(audio, **common)
-        segments = (_from_whisper(s) for s in raw)
+
+    def _transcribe_batched(self, audio: np.ndarray, word_timestamps: bool, batch_size: int,
+                            chunk_seconds: float) -> TranscriptionRun:
+        """The batched pipeline over VAD chunks, then a sequential pass over what it skipped."""
+        regions = speech_regions(audio, chunk_seconds)
+        if not regions:
+            return TranscriptionRun(self.language or "", iter(()))
+        clips = [{"start": c.start, "end": c.end} for c in merge_regions(regions, chunk_seconds)]
+        # With timestamps the batched pipeline drops far fewer sentences (see benchmarks).
+        raw, info = self.batched.transcribe(
+            audio, batch_size=batch_size, clip_timestamps=clips, without_timestamps=False,
+            **self._options(word_timestamps, vad_filter=False))
+        options = self._options(word_timestamps, language=info.language, vad_filter=False)
+
+        def repair(region: SpeechRegion) -> list[TranscriptSegment]:
+            clip = audio[int(region.start * SAMPLE_RATE) : int(region.end * SAMPLE_RATE)]
+            again, _ = self.model.transcribe(clip, **options)
+            return [_from_whisper(s).shifted(region.start) for s in again]
+
+        segments = with_repairs((_from_whisper(s) for s in raw), regions, repair)
         return TranscriptionRun(info.language, guard_segments(segments, self.guards))
+
+
+def speech_regions(audio: np.ndarray, max_seconds: float) -> list[SpeechRegion]:
+    """Where the Silero model (shipped with faster-whisper) hears speech, in seconds."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    # The batched pipeline's own settings: split at 160 ms pauses, never over a chunk.
+    options = VadOptions(max_speech_duration_s=max_seconds, min_silence_duration_ms=160)
+    return [SpeechRegion(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
+            for r in get_speech_timestamps(audio, options)]
 
 
 def load_whisper(resolved: ResolvedModel, stt: SttSettings) -> WhisperModel:
