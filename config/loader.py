@@ -16,8 +16,6 @@ from config.schema import Settings
 from voice.errors import KoeError
 
 ENV_PREFIX = "KOE_"
-# KOE_* variables that are not settings.
-RESERVED_ENV = {"KOE_CONFIG", "KOE_HOME"}
 
 
 class ConfigError(KoeError):
@@ -82,12 +80,17 @@ def _merge(base: dict[str, Any], update: Mapping[str, Any], source: str,
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """KOE_STT_BEAM_SIZE=1 -> {"stt": {"beam_size": 1}}; KOE_STT_GUARDS_VAD_FILTER too."""
+    """KOE_STT_BEAM_SIZE=1 -> {"stt": {"beam_size": 1}}; KOE_STT_GUARDS_VAD_FILTER too.
+
+    Variables whose first word is no section (KOE_CONFIG, KOE_HOME, other tools' KOE_*) are
+    not settings; within a section, an unknown key is an error."""
     out: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in RESERVED_ENV:
+        if not name.startswith(ENV_PREFIX):
             continue
         parts = name[len(ENV_PREFIX):].lower().split("_")
+        if parts[0] not in Settings.model_fields:
+            continue
         path = _match_env_path(parts)
         if path is None:
             raise ConfigError(

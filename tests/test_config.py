@@ -93,3 +93,8 @@ def test_command_line_overrides_are_validated() -> None:
     assert settings.stt.model == "base" and settings.stt.beam_size == 5
     with pytest.raises(ConfigError, match=r"stt\.language.*\(from flags\)"):
         apply_overrides(Settings(), {"stt.language": "English!"}, "flags")
+
+
+def test_other_koe_variables_are_not_settings() -> None:
+    env = {"KOE_HOME": "/somewhere", "KOE_SHARED": "/data", "KOE_STT_BEAM_SIZE": "2"}
+    assert load_settings(environ=env).stt.beam_size == 2
