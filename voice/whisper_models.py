@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from voice.errors import ModelError
+from voice.model_files import join_parts, sha256_of
 from voice.paths import data_dir
 
 ModelSource = Literal["folder", "packaged", "upstream"]
@@ -127,16 +127,8 @@ def assemble_base_model(target: Path | None = None) -> Path:
     for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
         shutil.copyfile(meta_dir / name, target / name)
     tmp = target / f"model.bin.{os.getpid()}.partial"
-    digest = hashlib.sha256()
     try:
-        with tmp.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as src:
-                    while block := src.read(1 << 20):
-                        digest.update(block)
-                        out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
+        digest = join_parts(parts, tmp)
         if tmp.stat().st_size != expected_size:
             raise ModelError(f"assembling {target}/model.bin wrote a short file (disk full?)")
         os.replace(tmp, target / "model.bin")
@@ -147,7 +139,7 @@ def assemble_base_model(target: Path | None = None) -> Path:
         ) from exc
     finally:
         tmp.unlink(missing_ok=True)
-    marker.write_text(json.dumps({"size": expected_size, "sha256": digest.hexdigest()}))
+    marker.write_text(json.dumps({"size": expected_size, "sha256": digest}))
     return target
 
 
@@ -167,9 +159,4 @@ def verify_checksum(folder: Path) -> bool:
     marker = folder / "assembled.json"
     if not marker.is_file():
         return True  # not an assembled model: nothing recorded to compare with
-    recorded = json.loads(marker.read_text()).get("sha256")
-    digest = hashlib.sha256()
-    with (folder / "model.bin").open("rb") as src:
-        while block := src.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest() == recorded
+    return sha256_of(folder / "model.bin") == json.loads(marker.read_text()).get("sha256")

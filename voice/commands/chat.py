@@ -1,0 +1,101 @@
+"""`koe chat`: a text conversation with memory, or one answer with --once."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.schema import Settings
+    from voice.chat import Conversation
+
+PROMPT = "you> "
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "chat", help="talk with koe in the terminal (text)",
+        description="A text conversation with koe's language model and memory. Every turn is "
+        "remembered; Ctrl-C stops a reply, Ctrl-D or Ctrl-C at the prompt ends the chat.")
+    p.add_argument("--once", metavar="QUESTION",
+                   help="answer one question on standard output and exit")
+    p.add_argument("--no-memory", action="store_true",
+                   help="neither recall nor store anything this session")
+    p.add_argument("--endpoint", help="OpenAI-compatible base URL, or 'local' (llm.endpoint)")
+    p.add_argument("--model", help="model name sent to the endpoint (llm.model)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from config.loader import apply_overrides, load_settings
+
+    settings = apply_overrides(load_settings(args.config),
+                               {"llm.endpoint": args.endpoint, "llm.model": args.model},
+                               "command line")
+    with asyncio.Runner() as runner:
+        conversation = runner.run(_open(settings, memory=not args.no_memory))
+        try:
+            if args.once is not None:
+                runner.run(_answer(conversation, args.once))
+            else:
+                _repl(runner, conversation)
+        finally:
+            try:
+                runner.run(_close(conversation, settings.chat.summarize))
+            except KeyboardInterrupt:  # a second Ctrl-C skips the summary, not the cleanup
+                runner.run(conversation.backend.aclose())
+    return 0
+
+
+async def _open(settings: Settings, memory: bool) -> Conversation:
+    from voice.chat import Conversation
+    from voice.chat_memory import ChatMemory
+    from voice.llm_backend import LlmBackend
+
+    backend = LlmBackend(settings.llm)
+    store = await ChatMemory.open(settings) if memory else None
+    return Conversation(backend, store, history_tokens=settings.llm.history_tokens)
+
+
+async def _answer(conversation: Conversation, question: str) -> None:
+    await conversation.reply_to(question, on_delta=_print_delta)
+    print(flush=True)
+
+
+def _repl(runner: asyncio.Runner, conversation: Conversation) -> None:
+    from voice.cli import print_error
+    from voice.errors import KoeError
+
+    if conversation.backend.server is not None:
+        print("koe: starting the local language model...", file=sys.stderr, flush=True)
+        runner.run(conversation.warm_up())
+    while True:
+        try:
+            question = input(PROMPT).strip()
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return
+        if not question:
+            continue
+        try:
+            runner.run(_answer(conversation, question))
+        except KeyboardInterrupt:  # the reply stops; what was said is kept
+            print(" [stopped]", flush=True)
+        except KoeError as exc:  # said once; the turn is stored and the next may work
+            print_error(exc)
+
+
+async def _close(conversation: Conversation, summarize: bool) -> None:
+    try:
+        await conversation.close(summarize=summarize)
+    finally:
+        await conversation.backend.aclose()
+        if conversation.memory:
+            await conversation.memory.close()
+
+
+def _print_delta(delta: str) -> None:
+    sys.stdout.write(delta)
+    sys.stdout.flush()
