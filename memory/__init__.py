@@ -1,1 +1,38 @@
-"""koe's long-term conversational memory."""
+"""koe's long-term conversational memory.
+
+The public surface (the LLM turn and the voice loop are built against these names):
+
+memory/store.py
+    @dataclass(frozen=True) class MemoryRecord:
+        id: str; text: str; role: str            # "user" | "assistant" | "summary"
+        conversation: str; timestamp: float      # UTC epoch seconds
+        user: str = "default"; source: str = "voice"   # voice | text | import
+        interrupted: bool = False; spoken: str | None = None  # assistant: what was played
+    class MemoryStore:
+        @classmethod open(cls, settings: MemorySettings) -> MemoryStore
+        add_turn(self, role, text, conversation, *, at=None, user=None, source="voice",
+                 interrupted=False, spoken=None) -> MemoryRecord   # durable when it returns
+        add_many(self, records) -> int           # replaces by id; embeds in batches
+        conversation_turns(self, conversation) -> list[MemoryRecord]   # time order
+        records(self, *, since, until, conversation, user, roles, limit) -> list[MemoryRecord]
+        search(self, query, k, *, since, until, conversation, user, roles) -> list[Hit]
+        get(self, ids) / delete(self, ids) / count(self) / close(self)
+memory/recall.py
+    @dataclass(frozen=True) class Recalled:
+        record: MemoryRecord; score: float; similarity: float = 0.0; excerpt: str = ""
+    recall(store, query, k=5, since=None, until=None, conversation=None, user=None, now=None)
+        -> list[Recalled]   # with since/until None, a time phrase in the query ("yesterday")
+                            # sets the window; time questions also draw on summaries
+    memory_block(items, now=None) -> str   # compact, dated, quoted as data; "" when empty
+memory/summary.py
+    summarize_conversation(turns, complete=None, max_chars=400) -> str
+        # complete(prompt) -> str is a sync LLM call; when it raises a KoeError the
+        # deterministic extractive summary is used
+    store_summary(store, conversation, complete=None) -> MemoryRecord | None
+    summarize_idle(store, complete=None, now=None) -> list[MemoryRecord]
+        # at start-up: summaries for conversations idle longer than memory.idle_minutes
+memory/forget.py      select(store, ids=, conversation=, before=, matching=) and forget()
+memory/transfer.py    export_jsonl(store, out) / import_jsonl(store, lines)
+memory/compact.py     compact(store): forgotten text and vectors leave the files on disk
+memory/timephrases.py find_time_window(text, now) / parse_when(text, now)
+"""

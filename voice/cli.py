@@ -11,6 +11,8 @@ from voice.errors import KoeError
 COMMAND_MODULES = (
     "voice.commands.transcribe",
     "voice.commands.doctor",
+    "voice.commands.memory",
+    "voice.commands.chat",
 )
 
 

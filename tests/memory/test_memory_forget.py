@@ -1,0 +1,110 @@
+"""Forgotten means gone: not searched, not exported, not in the files on disk."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from memory_helpers import files_containing
+
+from config.schema import MemorySettings
+from memory.compact import REBUILD_MARKER, _write_marker, rebuild_name
+from memory.forget import forget, select
+from memory.recall import recall
+from memory.records import MemoryRecord
+from memory.store import MemoryStore
+from memory.transfer import export_jsonl
+
+T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+SECRET = "my locker combination is zebra-quartz-4417"
+
+
+def _fill(store: MemoryStore, n: int = 1200) -> None:
+    """Enough memories that chromadb has saved its vector index files at least once."""
+    store.add_many(MemoryRecord(f"m{i}", f"Everyday note number {i} about groceries and chores.",
+                                "user", f"c{i // 20}", (T0 + timedelta(minutes=i)).timestamp())
+                   for i in range(n))
+
+
+def _exported(store: MemoryStore) -> str:
+    out = io.StringIO()
+    export_jsonl(store, out)
+    return out.getvalue()
+
+
+def test_forgotten_text_leaves_the_disk(store: MemoryStore) -> None:
+    path = store.connection.path
+    assert path is not None
+    _fill(store)
+    early = store.add_turn("user", f"Remember: {SECRET}.", "secret-talk", at=T0)
+    late = store.add_turn("assistant", f"Got it, {SECRET}.", "secret-talk",
+                          at=T0 + timedelta(seconds=5))
+    vector = store.embedder.embed_one(early.text).tobytes()[:48]
+    needle = SECRET.encode()
+    assert files_containing(path, needle)  # the grep can see them while they are stored
+    assert files_containing(path, vector)
+    assert any(name.endswith("data_level0.bin") for name in files_containing(path, b""))
+
+    # Deleting alone is not enough: chromadb keeps the text in freed pages and its log.
+    assert store.delete([late.id]) == 1
+    assert files_containing(path, needle)
+
+    chosen = select(store, matching="zebra-quartz")
+    assert [r.id for r in chosen] == [early.id]
+    report = forget(store, chosen)
+    assert report.forgotten == 1 and report.compaction is not None
+    assert report.compaction.entries == 1200
+    assert files_containing(path, needle) == []
+    assert files_containing(path, vector) == []
+    assert SECRET not in _exported(store)
+    assert all(SECRET not in r.record.text for r in recall(store, "locker combination", 10))
+    # The rest is intact and searchable.
+    assert len(store.records()) == 1200
+    assert store.search("note number 1111 groceries", 1)[0].record.id == "m1111"
+
+
+def test_forget_by_conversation_and_age(store: MemoryStore) -> None:
+    for i in range(6):
+        store.add_turn("user", f"turn {i}", "old" if i < 3 else "new",
+                       at=T0 + timedelta(days=i))
+    assert [r.text for r in select(store, conversation="old")] == ["turn 0", "turn 1", "turn 2"]
+    assert [r.text for r in select(store, before=T0 + timedelta(days=4))] == [
+        "turn 0", "turn 1", "turn 2", "turn 3"]
+    both = select(store, conversation="old", before=T0 + timedelta(days=4), ids=["nope"])
+    assert len(both) == 4
+    report = forget(store, both, compact_after=False)
+    assert report.forgotten == 4 and report.compaction is None
+    assert [r.text for r in store.records()] == ["turn 4", "turn 5"]
+
+
+def test_interrupted_compaction_is_finished_on_open(memory_settings: MemorySettings) -> None:
+    with MemoryStore.open(memory_settings) as store:
+        store.add_turn("user", "keep me", "c", at=T0)
+        client, name = store.connection.client, memory_settings.collection
+        copy = client.create_collection(rebuild_name(name),
+                                        configuration=store.collection.configuration)
+        page = store.collection.get(include=["embeddings", "documents", "metadatas"])
+        copy.add(ids=page["ids"], embeddings=np.asarray(page["embeddings"]),
+                 documents=page["documents"], metadatas=page["metadatas"])
+        path = Path(memory_settings.path)
+        _write_marker(path, name, rebuild_name(name))
+    # "Crash" here: the copy is complete and marked, the swap never happened.
+    with MemoryStore.open(memory_settings) as store:
+        names = [c.name for c in store.connection.client.list_collections()]
+        assert names == [memory_settings.collection]
+        assert [r.text for r in store.records()] == ["keep me"]
+        assert not (path / REBUILD_MARKER).exists()
+
+
+def test_unfinished_copy_is_discarded_on_open(memory_settings: MemorySettings) -> None:
+    with MemoryStore.open(memory_settings) as store:
+        store.add_turn("user", "keep me too", "c", at=T0)
+        store.connection.client.create_collection(rebuild_name(memory_settings.collection))
+    with MemoryStore.open(memory_settings) as store:
+        assert [c.name for c in store.connection.client.list_collections()] == [
+            memory_settings.collection]
+        assert [json.loads(line)["text"] for line in _exported(store).splitlines()] == [
+            "keep me too"]
