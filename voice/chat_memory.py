@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING
 MAX_EXTRA_RECALL = 20
 
 if TYPE_CHECKING:
+    from config.schema import Settings
     from memory.recall import Recalled
     from memory.store import MemoryRecord, MemoryStore
-
-    from config.schema import Settings
 
 
 class ChatMemory:
