@@ -16,7 +16,7 @@ import pytest
 import srt
 import webvtt
 from audio_files import tone, write_audio
-from conftest import SpeechClip
+from speech_clips import SpeechClip
 
 from voice.progress import JsonLinesReporter, TerminalReporter
 from voice.segments import Transcript, TranscriptSegment

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from audio_files import resample, write_audio
-from conftest import SpeechClip
+from speech_clips import SpeechClip
 
 from config.schema import SttSettings, TranscribeSettings
 from voice.audio import SAMPLE_RATE, decode_file
