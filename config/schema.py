@@ -46,6 +46,7 @@ class TranscribeSettings(Section):
     batch_min_seconds: float = Field(60.0, ge=0.0)
     batch_size: int = Field(8, ge=1, le=64)
     batch_chunk_seconds: float = Field(30.0, ge=5.0, le=30.0)
+    repair_skipped: bool = True
 
 
 class LocalLlmSettings(Section):

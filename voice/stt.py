@@ -75,13 +75,14 @@ class Transcriber:
         return BatchedInferencePipeline(self.model)
 
     def transcribe(self, audio: np.ndarray, *, word_timestamps: bool = False,
-                   batch_size: int = 0, batch_chunk_seconds: float = 30.0
-                   ) -> TranscriptionRun:
+                   batch_size: int = 0, batch_chunk_seconds: float = 30.0,
+                   repair_skipped: bool = True) -> TranscriptionRun:
         """Decode `audio` (16 kHz mono float32); batch_size > 1 uses the batched pipeline,
-        which cuts speech into chunks of at most `batch_chunk_seconds`."""
+        which cuts speech into chunks of at most `batch_chunk_seconds` and, with
+        `repair_skipped`, transcribes again any stretch of speech it left out."""
         if batch_size > 1 and self.stt.guards.vad_filter:
             return self._transcribe_batched(audio, word_timestamps, batch_size,
-                                            batch_chunk_seconds)
+                                            batch_chunk_seconds, repair_skipped)
         raw, info = self.model.transcribe(audio, **self._options(word_timestamps))
         segments = (_from_whisper(s) for s in raw)
         return TranscriptionRun(info.language, guard_segments(segments, self.guards))
@@ -100,7 +101,7 @@ class Transcriber:
         )
 
     def _transcribe_batched(self, audio: np.ndarray, word_timestamps: bool, batch_size: int,
-                            chunk_seconds: float) -> TranscriptionRun:
+                            chunk_seconds: float, repair_skipped: bool) -> TranscriptionRun:
         """The batched pipeline over VAD chunks, then a sequential pass over what it skipped."""
         regions = speech_regions(audio, chunk_seconds)
         if not regions:
@@ -117,7 +118,9 @@ class Transcriber:
             again, _ = self.model.transcribe(clip, **options)
             return [_from_whisper(s).shifted(region.start) for s in again]
 
-        segments = with_repairs((_from_whisper(s) for s in raw), regions, repair)
+        segments = (_from_whisper(s) for s in raw)
+        if repair_skipped:
+            segments = with_repairs(segments, regions, repair)
         return TranscriptionRun(info.language, guard_segments(segments, self.guards))
 
 

@@ -66,6 +66,7 @@ def transcribe_file(path: Path, transcriber: Transcriber, settings: TranscribeSe
         run = transcriber.transcribe(
             audio.samples, word_timestamps=settings.word_timestamps, batch_size=batch,
             batch_chunk_seconds=settings.batch_chunk_seconds,
+            repair_skipped=settings.repair_skipped,
         )
         transcript = Transcript(str(path), audio.seconds, run.language,
                                 transcriber.resolved.requested)
