@@ -34,8 +34,7 @@ def load_settings(
     merged = _read_toml(resources.files("config") / "default.toml", "default.toml")
     sources: dict[str, str] = {}
 
-    explicit = path or environ.get("KOE_CONFIG")
-    user_file = Path(explicit).expanduser() if explicit else user_config_file()
+    user_file, explicit = _user_file(path, environ)
     if explicit and not user_file.is_file():
         raise ConfigError(
             f"config file {user_file} does not exist",
@@ -52,11 +51,16 @@ def load_settings(
 def settings_sources(path: str | Path | None = None) -> list[str]:
     """The files a `load_settings(path)` call reads, for `koe doctor`."""
     files = [str(resources.files("config") / "default.toml")]
-    explicit = path or os.environ.get("KOE_CONFIG")
-    user_file = Path(explicit).expanduser() if explicit else user_config_file()
+    user_file, _ = _user_file(path, os.environ)
     if user_file.is_file():
         files.append(str(user_file))
     return files
+
+
+def _user_file(path: str | Path | None, environ: Mapping[str, str]) -> tuple[Path, bool]:
+    """The user's settings file, and whether it was named explicitly (then it must exist)."""
+    explicit = path or environ.get("KOE_CONFIG")
+    return (Path(explicit).expanduser() if explicit else user_config_file()), bool(explicit)
 
 
 def _read_toml(source: Any, label: str) -> dict[str, Any]:

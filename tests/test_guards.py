@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from voice.guards import GuardThresholds, collapse_repeats, guard_segments, is_hallucination
+from config.schema import GuardSettings
+from voice.guards import collapse_repeats, guard_segments, is_hallucination
 from voice.segments import TranscriptSegment
 
-LIMITS = GuardThresholds()
+LIMITS = GuardSettings()
 
 
 def seg(text: str, logprob: float = -0.3, no_speech: float = 0.1, start: float = 0.0

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from config.schema import GuardSettings
 from voice.segments import TranscriptSegment
 
 
-@dataclass(frozen=True)
-class GuardThresholds:
-    no_speech_threshold: float = 0.6
-    logprob_threshold: float = -1.0
-    min_avg_logprob: float = -1.5
-    max_no_speech_prob: float = 0.9
-    max_repeats: int = 3
-
-
-def is_hallucination(segment: TranscriptSegment, limits: GuardThresholds) -> bool:
+def is_hallucination(segment: TranscriptSegment, limits: GuardSettings) -> bool:
     """Whisper's own skip rule, applied per segment, plus a floor on confidence."""
     if not segment.text.strip():
         return True
@@ -74,7 +66,7 @@ def _key(word: str) -> str:
 
 
 def guard_segments(
-    segments: Iterable[TranscriptSegment], limits: GuardThresholds
+    segments: Iterable[TranscriptSegment], limits: GuardSettings
 ) -> Iterator[TranscriptSegment]:
     """Drop invented segments, collapse loops inside one, and drop a segment repeated verbatim."""
     previous = ""

@@ -14,7 +14,7 @@ from config.schema import SttSettings
 from voice.audio import SAMPLE_RATE
 from voice.errors import ModelError
 from voice.gap_repair import SpeechRegion, merge_regions, with_repairs
-from voice.guards import GuardThresholds, guard_segments
+from voice.guards import guard_segments
 from voice.segments import TranscriptSegment, Word
 from voice.whisper_models import ResolvedModel, fetch_upstream, resolve_model
 
@@ -48,13 +48,6 @@ class Transcriber:
         self.resolved = resolved
         self.stt = stt
         self.language = language  # None: detect per call
-        self.guards = GuardThresholds(
-            no_speech_threshold=stt.guards.no_speech_threshold,
-            logprob_threshold=stt.guards.logprob_threshold,
-            min_avg_logprob=stt.guards.min_avg_logprob,
-            max_no_speech_prob=stt.guards.max_no_speech_prob,
-            max_repeats=stt.guards.max_repeats,
-        )
 
     @classmethod
     def load(cls, stt: SttSettings, language: str | None = None) -> Transcriber:
@@ -85,7 +78,7 @@ class Transcriber:
                                             batch_chunk_seconds, repair_skipped)
         raw, info = self.model.transcribe(audio, **self._options(word_timestamps))
         segments = (_from_whisper(s) for s in raw)
-        return TranscriptionRun(info.language, guard_segments(segments, self.guards))
+        return TranscriptionRun(info.language, guard_segments(segments, self.stt.guards))
 
     def _options(self, word_timestamps: bool, language: str | None = None,
                  vad_filter: bool | None = None) -> dict[str, object]:
@@ -121,7 +114,7 @@ class Transcriber:
         segments = (_from_whisper(s) for s in raw)
         if repair_skipped:
             segments = with_repairs(segments, regions, repair)
-        return TranscriptionRun(info.language, guard_segments(segments, self.guards))
+        return TranscriptionRun(info.language, guard_segments(segments, self.stt.guards))
 
 
 def speech_regions(audio: np.ndarray, max_seconds: float) -> list[SpeechRegion]:
