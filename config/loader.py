@@ -12,8 +12,8 @@ from typing import Any
 from platformdirs import user_config_path
 from pydantic import ValidationError
 
-from config.schema import Settings
-from voice.errors import KoeError
+from koe.config.errors import KoeError
+from koe.config.schema import Settings
 
 ENV_PREFIX = "KOE_"
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from memory.errors import StoreError, StoreLockedError, StoreUnavailableError
-from voice.errors import KoeError
-from voice.paths import data_dir, private_dir
+from koe.config.errors import KoeError
+from koe.config.paths import data_dir, private_dir
+from koe.memory.errors import StoreError, StoreLockedError, StoreUnavailableError
 
 SQLITE_FILE = "chroma.sqlite3"
 LOCK_FILE = "koe.lock"

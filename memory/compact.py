@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memory.client import SQLITE_FILE
-from memory.errors import StoreError
+from koe.memory.client import SQLITE_FILE
+from koe.memory.errors import StoreError
 
 if TYPE_CHECKING:
-    from memory.store import MemoryStore
+    from koe.memory.store import MemoryStore
 
 REBUILD_MARKER = "koe-rebuild.json"
 UUID_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

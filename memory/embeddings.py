@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from voice.errors import ModelError
+from koe.config.errors import ModelError
 
 try:  # Registering lets chromadb rebuild the function from a collection's saved config.
     from chromadb.api.types import Documents, EmbeddingFunction, Embeddings

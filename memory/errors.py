@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voice.errors import KoeError
+from koe.config.errors import KoeError
 
 
 class StoreError(KoeError):

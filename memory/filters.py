@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from memory.errors import MemoryInputError
-from memory.records import ROLES, SECONDS_PER_DAY
+from koe.memory.errors import MemoryInputError
+from koe.memory.records import ROLES, SECONDS_PER_DAY
 
 # Windows up to this many days are looked up by day number, longer ones by a time range.
 MAX_DAY_LIST = 400

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memory.compact import CompactReport, compact
-from memory.records import MemoryRecord, record_id
-from memory.store import MemoryStore, Moment
+from koe.memory.compact import CompactReport, compact
+from koe.memory.records import MemoryRecord, record_id
+from koe.memory.store import MemoryStore, Moment
 
 # Cosine similarity a memory needs to match `--matching QUERY` by meaning alone.
 DEFAULT_THRESHOLD = 0.5

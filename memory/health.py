@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from config.schema import Settings
-from memory.client import SQLITE_FILE, default_store_path
-from voice.doctor import Check
-from voice.errors import KoeError
+from koe.config.errors import KoeError
+from koe.config.schema import Settings
+from koe.memory.client import SQLITE_FILE, default_store_path
+from koe.voice.doctor import Check
 
 
 def check_memory(settings: Settings) -> Iterator[Check]:
@@ -19,7 +19,7 @@ def check_memory(settings: Settings) -> Iterator[Check]:
 
 
 def check_embeddings(settings: Settings) -> Iterator[Check]:
-    from memory.embeddings import DIMENSIONS, get_embedder, resolve_model
+    from koe.memory.embeddings import DIMENSIONS, get_embedder, resolve_model
 
     name = settings.memory.embedding_model
     label = f"memory.embedding_model = {name}"
@@ -38,8 +38,8 @@ def check_embeddings(settings: Settings) -> Iterator[Check]:
 
 
 def check_store(settings: Settings) -> Iterator[Check]:
-    from memory.errors import StoreLockedError
-    from memory.store import MemoryStore
+    from koe.memory.errors import StoreLockedError
+    from koe.memory.store import MemoryStore
 
     memory = settings.memory
     if memory.url:

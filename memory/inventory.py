@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from memory.compact import folder_size
-from memory.records import MemoryRecord, from_metadata, is_piece
-from memory.store import MemoryStore
+from koe.memory.compact import folder_size
+from koe.memory.records import MemoryRecord, from_metadata, is_piece
+from koe.memory.store import MemoryStore
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from config.schema import MemorySettings
-from memory.records import MemoryRecord
-from memory.store import Hit, MemoryStore, Moment
-from memory.timephrases import find_time_window, local_zone
+from koe.config.schema import MemorySettings
+from koe.memory.records import MemoryRecord
+from koe.memory.store import Hit, MemoryStore, Moment
+from koe.memory.timephrases import find_time_window, local_zone
 
 EXCERPT_CHARS = 300
 # Added to the score of memories inside a window named in the question ("last week").

@@ -18,12 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from config.schema import MemorySettings
-from memory import client as clients
-from memory.embeddings import OnnxEmbedder, get_embedder
-from memory.errors import MemoryInputError, StoreError
-from memory.filters import Filter
-from memory.records import (
+from koe.config.errors import KoeError
+from koe.config.schema import MemorySettings
+from koe.memory import client as clients
+from koe.memory.embeddings import OnnxEmbedder, get_embedder
+from koe.memory.errors import MemoryInputError, StoreError
+from koe.memory.filters import Filter
+from koe.memory.records import (
     SOURCES,
     MemoryRecord,
     from_metadata,
@@ -34,7 +35,6 @@ from memory.records import (
     split_text,
     to_metadata,
 )
-from voice.errors import KoeError
 
 __all__ = ["Hit", "MemoryRecord", "MemoryStore"]
 
@@ -97,7 +97,7 @@ class MemoryStore:
 
         def get_or_create() -> Any:
             if path is not None:
-                from memory.compact import finish_interrupted_rebuild
+                from koe.memory.compact import finish_interrupted_rebuild
 
                 finish_interrupted_rebuild(self.connection.client, name, path)
                 marker = clients.read_marker(path)

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
-from voice.errors import KoeError
+from koe.config.errors import KoeError
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
 
 Complete = Callable[[str], str]
 TRANSCRIPT_CHARS = 6000

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
-from memory.records import MemoryRecord, is_piece
-from memory.store import MemoryStore
+from koe.memory.records import MemoryRecord, is_piece
+from koe.memory.store import MemoryStore
 
 BATCH = 256
 

@@ -19,22 +19,18 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
-
-from config.schema import LlmSettings, LocalLlmSettings, Settings
-from voice.llm import ChatClient, Message
-from voice.prompt import ConversationPrompt, user_message
+from koe.config.schema import LlmSettings, LocalLlmSettings, Settings
+from koe.voice.conversation.prompt import ConversationPrompt, user_message
+from koe.voice.llm.client import ChatClient, Message
 
 MEMORY_ITEMS = 10
 FACTS = [  # (days ago, what the user said)
@@ -110,7 +106,7 @@ def median(values: Sequence[float]) -> float:
 
 def seed_memory(settings: Settings):
     """A new memory store in a new folder, holding FACTS said on earlier days."""
-    from memory.store import MemoryStore
+    from koe.memory.store import MemoryStore
 
     folder = tempfile.mkdtemp(prefix="koe-bench-memory-")
     store = MemoryStore.open(settings.memory.model_copy(update={"path": folder}))
@@ -125,7 +121,7 @@ def seed_memory(settings: Settings):
 
 
 def ten_memories(store, question: str) -> str:
-    from memory.recall import memory_block, recall
+    from koe.memory.recall import memory_block, recall
 
     return memory_block(recall(store, question, k=MEMORY_ITEMS))
 
@@ -152,8 +148,8 @@ async def single_requests(client: ChatClient, block: str, repeats: int, max_toke
 
 
 async def conversations(settings: Settings, backend, repeats: int, prefill: bool) -> None:
-    from voice.chat import Conversation
-    from voice.chat_memory import ChatMemory
+    from koe.voice.conversation.conversation import Conversation
+    from koe.voice.conversation.memory_port import ChatMemory
 
     print(f"\nConversation, {len(CONVERSATION)} turns, {MEMORY_ITEMS} memories recalled per "
           f"turn (memories already in the prompt are not quoted again), {repeats} runs, each "
@@ -216,8 +212,8 @@ def timed(what: str, fn: Callable[[], object]) -> object:
 
 
 async def main(args: argparse.Namespace) -> None:
-    from voice.llm_backend import LlmBackend
-    from voice.llm_models import resolve_gguf
+    from koe.voice.llm.models import resolve_gguf
+    from koe.voice.llm.provider import LlmBackend
 
     os.environ["KOE_HOME"] = args.home or tempfile.mkdtemp(prefix="koe-bench-")
     print(f"koe LLM benchmark, {datetime.now():%Y-%m-%d %H:%M}, model {args.model}, "

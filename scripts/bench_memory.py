@@ -33,17 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
+from koe.config.schema import MemorySettings
+from koe.memory.client import chroma_settings
+from koe.memory.compact import compact
+from koe.memory.embeddings import bert_tokenizer, packaged_model_file, packaged_vocab_file
+from koe.memory.recall import recall
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from config.schema import MemorySettings  # noqa: E402
-from memory.client import chroma_settings  # noqa: E402
-from memory.compact import compact  # noqa: E402
-from memory.embeddings import bert_tokenizer, packaged_model_file, packaged_vocab_file  # noqa: E402
-from memory.recall import recall  # noqa: E402
-from memory.records import MemoryRecord  # noqa: E402
-from memory.store import MemoryStore  # noqa: E402
-
 PARAPHRASES = ROOT / "tests" / "memory" / "data" / "paraphrases.jsonl"
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -271,7 +269,7 @@ DAY_QUESTIONS = [("what did we talk about yesterday?", 1), ("what did we discuss
 
 def time_questions(path: Path) -> dict:
     """One conversation a day for two weeks, each summarized; questions by day name."""
-    from memory.summary import store_summary
+    from koe.memory.summary import store_summary
 
     right = 0
     with MemoryStore.open(MemorySettings(path=str(path), timezone="UTC")) as store:

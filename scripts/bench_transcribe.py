@@ -18,20 +18,45 @@ import subprocess
 import sys
 import tempfile
 import time
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speech_set import Clip, load_clips, long_recording, write_wav
+import numpy as np
 
-from config.schema import Settings, TranscribeSettings
-from voice.audio import SAMPLE_RATE, decode_file
-from voice.progress import QuietReporter
-from voice.stt import Transcriber
-from voice.transcribe import transcribe_file
-from voice.wer import word_error_rate
+from koe.config.schema import Settings, TranscribeSettings
+from koe.voice.audio.files import SAMPLE_RATE, decode_file, to_int16
+from koe.voice.stt.speech_set import SpeechClip, speech_clips, speech_missing
+from koe.voice.stt.transcriber import Transcriber
+from koe.voice.stt.wer import word_error_rate
+from koe.voice.transcribe.job import transcribe_file
+from koe.voice.transcribe.progress import QuietReporter
 
-ROOT = Path(__file__).resolve().parents[1]
+
+def long_recording(clips: list[SpeechClip], min_seconds: float, gap_seconds: float = 0.6
+                   ) -> tuple[np.ndarray, str]:
+    """The clips joined with short pauses, repeated to at least `min_seconds`; + its reference."""
+    gap = np.zeros(int(gap_seconds * SAMPLE_RATE), dtype=np.float32)
+    decoded = [(decode_file(c.path).samples, c.transcript) for c in clips]
+    parts: list[np.ndarray] = []
+    words: list[str] = []
+    total = 0
+    while total < min_seconds * SAMPLE_RATE:
+        for samples, transcript in decoded:
+            parts += [samples, gap]
+            words.append(transcript)
+            total += len(samples) + len(gap)
+    return np.concatenate(parts), " ".join(words)
+
+
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    """16 kHz mono 16-bit WAV."""
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(to_int16(samples).tobytes())
+    return path
 
 
 def timed(fn: Callable[[], str]) -> tuple[float, str]:
@@ -46,7 +71,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    clips = load_clips()
+    clips = speech_clips()
+    if not clips:
+        sys.exit(speech_missing())
     settings = Settings()
     tx = settings.transcribe
     transcriber = Transcriber.load(settings.stt)
@@ -113,7 +140,7 @@ def main() -> None:
     first_output(clips, args.repeats)
 
 
-def shared_wer(clips: list[Clip], transcriber: Transcriber, model, same: dict) -> None:
+def shared_wer(clips: list[SpeechClip], transcriber: Transcriber, model, same: dict) -> None:
     koe_pairs, seq_pairs = [], []
     for clip in clips:
         audio = decode_file(clip.path).samples
@@ -125,14 +152,14 @@ def shared_wer(clips: list[Clip], transcriber: Transcriber, model, same: dict) -
           f"plain sequential beam 5 {word_error_rate(seq_pairs):.2%}")
 
 
-def first_output(clips: list[Clip], repeats: int) -> None:
+def first_output(clips: list[SpeechClip], repeats: int) -> None:
     clip = next((c for c in clips if c.path.name == "jfk.flac"), clips[0])
     seconds = decode_file(clip.path).seconds
     times = []
     for _ in range(repeats):
         began = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "voice.cli", "transcribe",
-                                 str(clip.path), "-o", "-"], stdout=subprocess.PIPE, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, "-m", "koe.voice.cli", "transcribe",
+                                 str(clip.path), "-o", "-"], stdout=subprocess.PIPE)
         proc.stdout.read(1)
         times.append(time.perf_counter() - began)
         proc.communicate()

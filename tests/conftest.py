@@ -6,14 +6,15 @@ import os
 from pathlib import Path
 
 import pytest
-from speech_clips import SPEECH_DIR, SpeechClip, speech_clips
+
+from koe.voice.stt.speech_set import SpeechClip, speech_clips, speech_missing
 
 
 @pytest.fixture
 def speech() -> list[SpeechClip]:
     clips = speech_clips()
     if not clips:
-        pytest.skip(f"shared speech set not found at {SPEECH_DIR} (set KOE_SHARED)")
+        pytest.skip(speech_missing())
     return clips
 
 
@@ -32,7 +33,7 @@ def koe_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 @pytest.fixture(scope="session")
 def transcriber():
     """The default packaged Whisper (tiny.en), loaded once for the whole run."""
-    from config.schema import SttSettings
-    from voice.stt import Transcriber
+    from koe.config.schema import SttSettings
+    from koe.voice.stt.transcriber import Transcriber
 
     return Transcriber.load(SttSettings())

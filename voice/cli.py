@@ -6,13 +6,13 @@ import argparse
 import importlib
 import sys
 
-from voice.errors import KoeError
+from koe.config.errors import KoeError
 
 COMMAND_MODULES = (
-    "voice.commands.transcribe",
-    "voice.commands.doctor",
-    "voice.commands.memory",
-    "voice.commands.chat",
+    "koe.voice.commands.transcribe",
+    "koe.voice.commands.doctor",
+    "koe.voice.commands.memory",
+    "koe.voice.commands.chat",
 )
 
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from config.loader import load_settings, settings_sources
-from config.schema import Settings
-from voice.errors import KoeError
+from koe.config.errors import KoeError
+from koe.config.loader import load_settings, settings_sources
+from koe.config.schema import Settings
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ def check_config(config_path: str | None) -> tuple[Settings | None, list[Check]]
 
 
 def check_models(settings: Settings) -> Iterator[Check]:
-    from voice.stt import load_whisper
-    from voice.whisper_models import resolve_model, verify_checksum
+    from koe.voice.stt.models import resolve_model, verify_checksum
+    from koe.voice.stt.transcriber import load_whisper
 
     for role, name in (("stt.model", settings.stt.model),
                        ("stt.multilingual_model", settings.stt.multilingual_model)):
@@ -102,13 +102,13 @@ def _size_mb(folder: Path) -> float:
 
 
 def check_memory(settings: Settings) -> Iterator[Check]:
-    from memory.health import check_memory as memory_checks
+    from koe.memory.health import check_memory as memory_checks
 
     yield from memory_checks(settings)
 
 
 def check_llm(settings: Settings) -> Iterator[Check]:
-    from voice.llm_doctor import llm_checks
+    from koe.voice.llm.doctor import llm_checks
 
     yield from llm_checks(settings)
 

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from memory_helpers import running_chroma
 
-from config.schema import MemorySettings
-from memory.store import MemoryStore
+from koe.config.schema import MemorySettings
+from koe.memory.store import MemoryStore
+from tests.memory.helpers import running_chroma
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import sys
 
-from config.schema import MemorySettings
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
+from koe.config.schema import MemorySettings
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
 
 BATCH = 40
 

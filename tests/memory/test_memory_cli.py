@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from config.schema import MemorySettings
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
-from voice.cli import main
+from koe.config.schema import MemorySettings
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
+from koe.voice.cli import main
 
 RECORDS = [
     MemoryRecord("a1", "My sister Anna's birthday is on the third of March.", "user", "c1",
@@ -38,7 +38,7 @@ def koe(config: str, *args: str) -> int:
 
 
 def _settings(config: str) -> MemorySettings:
-    from config.loader import load_settings
+    from koe.config.loader import load_settings
 
     return load_settings(config).memory
 

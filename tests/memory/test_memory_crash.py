@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from config.schema import MemorySettings
-from memory.store import MemoryStore
+from koe.config.schema import MemorySettings
+from koe.memory.store import MemoryStore
 
 HERE = Path(__file__).parent
 

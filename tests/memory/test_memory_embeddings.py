@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.schema import MemorySettings, Settings
-from memory.embeddings import (
+from koe.config.errors import ModelError
+from koe.config.schema import MemorySettings, Settings
+from koe.memory.embeddings import (
     DIMENSIONS,
     OnnxEmbedder,
     bert_tokenizer,
     get_embedder,
     packaged_vocab_file,
 )
-from memory.health import check_memory
-from voice.errors import ModelError
+from koe.memory.health import check_memory
 
 SENTENCES = [
     "My sister Anna's birthday is on the third of March.",
@@ -64,7 +64,7 @@ def test_vocabulary_tokenizer_matches_the_models_tokenizer_json() -> None:
 def test_chromadb_embedding_function_protocol(tmp_path: Path) -> None:
     import chromadb
 
-    from memory.client import chroma_settings
+    from koe.memory.client import chroma_settings
 
     embedder = get_embedder()
     assert OnnxEmbedder.name() == "koe-minilm-onnx"
@@ -94,7 +94,7 @@ def test_doctor_checks(tmp_path: Path) -> None:
     assert [c.ok for c in checks] == [True, True]
     assert "384-d" in checks[0].detail and "not created yet" in checks[1].detail
 
-    from memory.store import MemoryStore
+    from koe.memory.store import MemoryStore
 
     with MemoryStore.open(fresh.memory) as store:
         store.add_turn("user", "hello", "c")

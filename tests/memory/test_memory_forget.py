@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from memory_helpers import files_containing
 
-from config.schema import MemorySettings
-from memory.compact import REBUILD_MARKER, _write_marker, rebuild_name
-from memory.forget import forget, select
-from memory.recall import recall
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
-from memory.transfer import export_jsonl
+from koe.config.schema import MemorySettings
+from koe.memory.compact import REBUILD_MARKER, _write_marker, rebuild_name
+from koe.memory.forget import forget, select
+from koe.memory.recall import recall
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
+from koe.memory.transfer import export_jsonl
+from tests.memory.helpers import files_containing
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SECRET = "my locker combination is zebra-quartz-4417"

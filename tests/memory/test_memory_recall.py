@@ -7,12 +7,11 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from memory_helpers import paraphrase_set
-
-from memory.recall import Recalled, is_time_only, memory_block, recall
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
-from memory.summary import store_summary
+from koe.memory.recall import Recalled, is_time_only, memory_block, recall
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
+from koe.memory.summary import store_summary
+from tests.memory.helpers import paraphrase_set
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 18, 15, 30, tzinfo=BERLIN)  # a Wednesday

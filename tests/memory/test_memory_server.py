@@ -7,17 +7,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from memory_helpers import free_port, running_chroma
 
-from config.schema import MemorySettings
-from memory.compact import compact
-from memory.errors import StoreError, StoreUnavailableError
-from memory.forget import forget, select
-from memory.health import check_store
-from memory.recall import recall
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
-from memory.transfer import export_jsonl, import_jsonl
+from koe.config.schema import MemorySettings
+from koe.memory.compact import compact
+from koe.memory.errors import StoreError, StoreUnavailableError
+from koe.memory.forget import forget, select
+from koe.memory.health import check_store
+from koe.memory.recall import recall
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
+from koe.memory.transfer import export_jsonl, import_jsonl
+from tests.memory.helpers import free_port, running_chroma
 
 T0 = datetime(2026, 3, 17, 9, 0, tzinfo=UTC)
 
@@ -56,7 +56,7 @@ def test_same_behaviour_on_a_server(chroma_server: str) -> None:
 
 
 def _with_memory(memory: MemorySettings):
-    from config.schema import Settings
+    from koe.config.schema import Settings
 
     return Settings(memory=memory)
 

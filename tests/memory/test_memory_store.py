@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from config.schema import MemorySettings
-from memory.client import SQLITE_FILE
-from memory.errors import MemoryInputError, StoreError, StoreLockedError
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
+from koe.config.schema import MemorySettings
+from koe.memory.client import SQLITE_FILE
+from koe.memory.errors import MemoryInputError, StoreError, StoreLockedError
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
 
 T0 = datetime(2026, 3, 17, 12, 0, tzinfo=UTC)
 

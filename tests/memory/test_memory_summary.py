@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from memory.records import MemoryRecord
-from memory.store import MemoryStore
-from memory.summary import (
+from koe.config.errors import KoeError
+from koe.memory.records import MemoryRecord
+from koe.memory.store import MemoryStore
+from koe.memory.summary import (
     extractive_summary,
     store_summary,
     summarize_conversation,
     summarize_idle,
     summary_id,
 )
-from voice.errors import KoeError
 
 T0 = datetime(2026, 3, 17, 9, 0, tzinfo=UTC).timestamp()
 TURNS = [

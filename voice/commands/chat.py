@@ -8,8 +8,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from config.schema import Settings
-    from voice.chat import Conversation
+    from koe.config.schema import Settings
+    from koe.voice.conversation.conversation import Conversation
 
 PROMPT = "you> "
 
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from config.loader import apply_overrides, load_settings
+    from koe.config.loader import apply_overrides, load_settings
 
     settings = apply_overrides(load_settings(args.config),
                                {"llm.endpoint": args.endpoint, "llm.model": args.model},
@@ -50,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _open(settings: Settings, memory: bool) -> Conversation:
-    from voice.chat import Conversation
-    from voice.chat_memory import ChatMemory
-    from voice.llm_backend import LlmBackend
+    from koe.voice.conversation.conversation import Conversation
+    from koe.voice.conversation.memory_port import ChatMemory
+    from koe.voice.llm.provider import LlmBackend
 
     backend = LlmBackend(settings.llm)
     store = await ChatMemory.open(settings) if memory else None
@@ -65,8 +65,8 @@ async def _answer(conversation: Conversation, question: str) -> None:
 
 
 def _repl(runner: asyncio.Runner, conversation: Conversation) -> None:
-    from voice.cli import print_error
-    from voice.errors import KoeError
+    from koe.config.errors import KoeError
+    from koe.voice.cli import print_error
 
     if conversation.backend.server is not None:
         print("koe: starting the local language model...", file=sys.stderr, flush=True)

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voice.doctor import run_checks
+    from koe.voice.doctor import run_checks
 
     checks = run_checks(args.config)
     for check in checks:

@@ -8,12 +8,12 @@ import sys
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from voice.errors import KoeError
+from koe.config.errors import KoeError
 
 if TYPE_CHECKING:
-    from config.schema import MemorySettings
-    from memory.records import MemoryRecord
-    from memory.store import MemoryStore
+    from koe.config.schema import MemorySettings
+    from koe.memory.records import MemoryRecord
+    from koe.memory.store import MemoryStore
 
 
 class UsageError(KoeError):
@@ -90,19 +90,19 @@ def _window_args(p: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> MemorySettings:
-    from config.loader import load_settings
+    from koe.config.loader import load_settings
 
     return load_settings(args.config).memory
 
 
 def _open(args: argparse.Namespace) -> MemoryStore:
-    from memory.store import MemoryStore
+    from koe.memory.store import MemoryStore
 
     return MemoryStore.open(_settings(args))
 
 
 def _zone(settings: MemorySettings) -> tzinfo:
-    from memory.timephrases import local_zone
+    from koe.memory.timephrases import local_zone
 
     try:
         return local_zone(settings.timezone)
@@ -113,7 +113,7 @@ def _zone(settings: MemorySettings) -> tzinfo:
 def _when(text: str | None, settings: MemorySettings, end: bool = False) -> datetime | None:
     if text is None:
         return None
-    from memory.timephrases import parse_when
+    from koe.memory.timephrases import parse_when
 
     try:
         window = parse_when(text, datetime.now(_zone(settings)))
@@ -135,7 +135,7 @@ def _print_json(data: dict[str, Any]) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from memory.records import new_id
+    from koe.memory.records import new_id
 
     settings = _settings(args)
     at = _when(args.at, settings)
@@ -150,7 +150,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_search(args: argparse.Namespace) -> int:
-    from memory.recall import recall
+    from koe.memory.recall import recall
 
     settings = _settings(args)
     since, until = _when(args.since, settings), _when(args.until, settings, end=True)
@@ -185,7 +185,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_conversations(args: argparse.Namespace) -> int:
-    from memory.inventory import conversations
+    from koe.memory.inventory import conversations
 
     settings = _settings(args)
     with _open(args) as store:
@@ -205,7 +205,7 @@ def run_conversations(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    from memory.forget import DEFAULT_THRESHOLD, forget, select
+    from koe.memory.forget import DEFAULT_THRESHOLD, forget, select
 
     if not (args.ids or args.conversation or args.before or args.matching):
         raise UsageError("say what to forget: IDs, --conversation, --before or --matching")
@@ -246,7 +246,7 @@ def _confirm(question: str) -> bool:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from memory.transfer import export_jsonl
+    from koe.memory.transfer import export_jsonl
 
     with _open(args) as store:
         if args.output:
@@ -259,7 +259,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from memory.transfer import import_jsonl
+    from koe.memory.transfer import import_jsonl
 
     def skipped(number: int, reason: str) -> None:
         print(f"koe: {args.file}:{number}: {reason}; skipped", file=sys.stderr)
@@ -283,7 +283,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_stats(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from memory.inventory import stats
+    from koe.memory.inventory import stats
 
     settings = _settings(args)
     with _open(args) as store:
@@ -309,7 +309,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_compact(args: argparse.Namespace) -> int:
-    from memory.compact import compact
+    from koe.memory.compact import compact
 
     with _open(args) as store:
         c = compact(store)

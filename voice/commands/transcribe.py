@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from config.loader import apply_overrides, load_settings
-from voice.formats import WRITERS
+from koe.config.loader import apply_overrides, load_settings
+from koe.voice.transcribe.writers import WRITERS
 
 FORMAT_CHOICES = (*WRITERS, "all")
 
@@ -31,9 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voice.progress import JsonLinesReporter, QuietReporter, StdoutReporter, TerminalReporter
-    from voice.stt import Transcriber
-    from voice.transcribe import STDOUT, transcribe_files
+    from koe.voice.stt.transcriber import Transcriber
+    from koe.voice.transcribe.job import STDOUT, transcribe_files
+    from koe.voice.transcribe.progress import (
+        JsonLinesReporter,
+        QuietReporter,
+        StdoutReporter,
+        TerminalReporter,
+    )
 
     formats = None
     if args.formats:

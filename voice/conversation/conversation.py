@@ -1,0 +1,157 @@
+"""A conversation: each question is stored, memories are recalled, the reply is streamed.
+
+The user's turn is stored before the model is asked, so an unreachable endpoint or a crash
+loses nothing the user said; the next turn works as soon as the endpoint is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from koe.config.errors import KoeError
+from koe.voice.conversation.memory_port import ChatMemory
+from koe.voice.conversation.prompt import ConversationPrompt, PendingTurn
+from koe.voice.llm.client import ChatClient, Message, ReplyStats
+from koe.voice.llm.provider import LlmBackend
+
+if TYPE_CHECKING:
+    from koe.memory.recall import Recalled
+
+SUMMARY_MAX_TOKENS = 200
+
+
+@dataclass
+class TurnOutcome:
+    """What happened in one turn, for the caller, logs and the benchmark."""
+
+    question: str
+    reply: str = ""
+    interrupted: bool = False
+    memories_quoted: int = 0
+    stats: ReplyStats = field(default_factory=ReplyStats)
+
+
+class Conversation:
+    def __init__(self, backend: LlmBackend, memory: ChatMemory | None = None, *,
+                 history_tokens: int = 1500, conversation_id: str | None = None) -> None:
+        self.backend = backend
+        self.memory = memory
+        self.id = conversation_id or uuid.uuid4().hex
+        self.prompt = ConversationPrompt(history_tokens=history_tokens)
+        self.turns: list[TurnOutcome] = []
+        self._prefill: asyncio.Task[None] | None = None
+
+    async def warm_up(self) -> None:
+        """Have the server read the system prompt now, so the first question finds it cached
+        (only worth it for the local server: a remote one would bill for it)."""
+        if self.backend.server is not None:
+            client = await self.backend.client()
+            await client.complete([self.prompt.system_message(), Message("user", "")],
+                                  max_tokens=1)
+
+    def prefill(self, partial_question: str) -> asyncio.Task[None]:
+        """Have the server read the likely prompt ahead, while the user is still speaking:
+        recall for the words so far, and send that prompt for one token. When the final
+        question starts the same way and recalls the same memories, only its last words are
+        new to the server. The next `ask` cancels a prefill still running."""
+        self._cancel_prefill()
+        self._prefill = asyncio.create_task(self._read_ahead(partial_question))
+        return self._prefill
+
+    async def _read_ahead(self, partial_question: str) -> None:
+        quoted = await self._recall(partial_question, exclude=self.prompt.known_ids())
+        block = self.memory.block(quoted) if self.memory and quoted else ""
+        messages = self.prompt.prepare(partial_question, block).messages
+        try:
+            client = await self.backend.client()
+            await client.complete(messages, max_tokens=1)
+        except KoeError:
+            pass  # only a head start: the real turn reports what is wrong
+
+    def _cancel_prefill(self) -> None:
+        if self._prefill is not None and not self._prefill.done():
+            self._prefill.cancel()  # closes its HTTP stream: the server stops reading it
+
+    async def ask(self, question: str) -> AsyncIterator[str]:
+        """Stream the reply to `question`. Closing the iterator early (or cancelling the task
+        reading it) stops the model at once and keeps what was said so far, marked interrupted.
+        """
+        self._cancel_prefill()
+        outcome = TurnOutcome(question)
+        self.turns.append(outcome)
+        record_ids = []
+        if self.memory:
+            record_ids.append((await self.memory.remember("user", question, self.id)).id)
+        quoted = await self._recall(question, exclude={*self.prompt.known_ids(), *record_ids})
+        outcome.memories_quoted = len(quoted)
+        block = self.memory.block(quoted) if self.memory and quoted else ""
+        pending = self.prompt.prepare(question, block, (r.record.id for r in quoted))
+
+        client = await self.backend.client()
+        reply = client.stream(pending.messages)
+        outcome.stats = reply.stats
+        parts: list[str] = []
+        finished = False
+        try:
+            async for delta in reply:
+                parts.append(delta)
+                yield delta
+            finished = True
+        finally:
+            await reply.aclose()
+            outcome.reply = "".join(parts)
+            outcome.interrupted = not finished
+            if finished or parts:  # a failed turn leaves no half-answer in the prompt
+                await self._keep(pending, outcome, record_ids)
+
+    async def reply_to(self, question: str, on_delta: Callable[[str], None] | None = None) -> str:
+        """The whole reply (deltas go to `on_delta` as they arrive)."""
+        stream = self.ask(question)
+        try:
+            async for delta in stream:
+                if on_delta:
+                    on_delta(delta)
+        finally:
+            await stream.aclose()
+        return self.turns[-1].reply
+
+    async def close(self, summarize: bool = True) -> None:
+        """End the conversation: summarize it into memory (a real exchange only)."""
+        if self.memory and summarize and sum(t.reply != "" for t in self.turns) >= 2:
+            loop = asyncio.get_running_loop()
+            client = await self._client_or_none()
+            complete = blocking_complete(client, loop) if client else None
+            await self.memory.summarize(self.id, complete)
+
+    async def _recall(self, question: str, exclude: set[str]) -> list[Recalled]:
+        return await self.memory.recall(question, exclude) if self.memory else []
+
+    async def _keep(self, pending: PendingTurn, outcome: TurnOutcome,
+                    record_ids: list[str]) -> None:
+        if self.memory and outcome.reply:
+            record = await asyncio.shield(self.memory.remember(
+                "assistant", outcome.reply, self.id, interrupted=outcome.interrupted))
+            record_ids.append(record.id)
+        self.prompt.finish(pending, outcome.reply, record_ids)
+
+    async def _client_or_none(self) -> ChatClient | None:
+        try:
+            return await self.backend.client()
+        except KoeError:  # the extractive summary needs no model
+            return None
+
+
+def blocking_complete(client: ChatClient, loop: asyncio.AbstractEventLoop
+                      ) -> Callable[[str], str]:
+    """A synchronous `complete(prompt) -> str` for worker threads, run on `loop`'s client."""
+
+    def complete(prompt: str) -> str:
+        coro = client.complete([Message("user", prompt)], max_tokens=SUMMARY_MAX_TOKENS,
+                               temperature=0.2)
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+    return complete

@@ -1,0 +1,65 @@
+"""The memory side of a conversation: store turns, recall for a question, summarize at the end.
+
+The memory store blocks (embeddings, disk), so every call runs in a worker thread and the
+event loop keeps streaming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
+
+# Extra hits asked for, to make up for those dropped as already in the prompt.
+MAX_EXTRA_RECALL = 20
+
+if TYPE_CHECKING:
+    from koe.config.schema import Settings
+    from koe.memory.recall import Recalled
+    from koe.memory.store import MemoryRecord, MemoryStore
+
+
+class ChatMemory:
+    def __init__(self, store: MemoryStore, recall_count: int, source: str = "text") -> None:
+        self.store = store
+        self.recall_count = recall_count
+        self.source = source
+
+    @classmethod
+    async def open(cls, settings: Settings, source: str = "text") -> ChatMemory:
+        from koe.memory.store import MemoryStore
+
+        store = await asyncio.to_thread(MemoryStore.open, settings.memory)
+        return cls(store, settings.chat.memories, source)
+
+    async def remember(self, role: str, text: str, conversation: str, *,
+                       interrupted: bool = False, spoken: str | None = None) -> MemoryRecord:
+        """Store a turn; durable when this returns."""
+        return await asyncio.to_thread(self.store.add_turn, role, text, conversation,
+                                       source=self.source, interrupted=interrupted,
+                                       spoken=spoken)
+
+    async def recall(self, question: str, exclude: Collection[str]) -> list[Recalled]:
+        """Memories for this question, minus those the prompt already holds."""
+        if self.recall_count <= 0:
+            return []
+        from koe.memory.recall import recall
+
+        extra = min(len(exclude), MAX_EXTRA_RECALL)
+        found = await asyncio.to_thread(recall, self.store, question, self.recall_count + extra)
+        return [r for r in found if r.record.id not in exclude][: self.recall_count]
+
+    @staticmethod
+    def block(items: list[Recalled]) -> str:
+        from koe.memory.recall import memory_block
+
+        return memory_block(items)
+
+    async def summarize(self, conversation: str,
+                        complete: Callable[[str], str] | None) -> MemoryRecord | None:
+        from koe.memory.summary import store_summary
+
+        return await asyncio.to_thread(store_summary, self.store, conversation, complete)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.store.close)

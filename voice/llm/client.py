@@ -1,0 +1,356 @@
+"""A streaming chat client for any OpenAI-compatible endpoint (llama.cpp, Ollama, vLLM, OpenAI).
+
+`ChatClient.stream(messages)` returns a `ReplyStream`: an async iterator of text deltas.
+Closing it (or cancelling the task reading it) closes the HTTP stream at once, so the server
+stops generating: barge-in relies on that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+import httpx
+
+from koe.config.schema import LlmSettings
+from koe.voice.llm.errors import (
+    AuthFailed,
+    EndpointUnreachable,
+    LlmError,
+    LlmTimeout,
+    MalformedReply,
+    RateLimited,
+    RequestRejected,
+    ServerFailed,
+    StreamBroken,
+    short,
+)
+from koe.voice.llm.sse import SseDecoder
+
+Role = Literal["system", "user", "assistant"]
+# Longest Retry-After koe waits through on its own; a longer one is reported to the user.
+MAX_RETRY_WAIT = 10.0
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where and how to ask. The API key is kept out of repr() so it never reaches a log."""
+
+    base_url: str
+    model: str = ""
+    api_key: str | None = field(default=None, repr=False)
+    api_key_env: str = "OPENAI_API_KEY"
+    connect_timeout: float = 5.0
+    first_token_timeout: float = 60.0
+    read_timeout: float = 30.0
+    max_retries: int = 3
+
+    @classmethod
+    def from_settings(cls, settings: LlmSettings, base_url: str | None = None) -> Endpoint:
+        """The configured endpoint; `base_url` stands in for "local" (the embedded server)."""
+        local = base_url is not None
+        return cls(
+            base_url=base_url or settings.endpoint,
+            model=settings.model,
+            # The local server is ours: it never sees a key meant for someone else.
+            api_key=None if local else os.environ.get(settings.api_key_env) or None,
+            api_key_env=settings.api_key_env,
+            connect_timeout=settings.connect_timeout,
+            first_token_timeout=settings.first_token_timeout,
+            read_timeout=settings.read_timeout,
+            max_retries=settings.max_retries,
+        )
+
+
+@dataclass
+class ReplyStats:
+    """How one reply went: the server's token counts (when it reports them) and timing."""
+
+    prompt_tokens: int | None = None
+    cached_tokens: int | None = None  # prompt tokens the server reused from its cache
+    completion_tokens: int | None = None
+    first_token_seconds: float | None = None
+    finish_reason: str | None = None
+
+    @property
+    def cache_ratio(self) -> float | None:
+        if not self.prompt_tokens or self.cached_tokens is None:
+            return None
+        return self.cached_tokens / self.prompt_tokens
+
+
+class ChatClient:
+    """Chat completions over one pooled HTTP connection to an endpoint."""
+
+    def __init__(self, endpoint: Endpoint, *, temperature: float = 0.7,
+                 max_tokens: int = 300) -> None:
+        self.endpoint = endpoint
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        headers = {"Accept": "text/event-stream"}
+        if endpoint.api_key:
+            headers["Authorization"] = f"Bearer {endpoint.api_key}"
+        self._http = httpx.AsyncClient(
+            base_url=endpoint.base_url.rstrip("/") + "/", headers=headers,
+            # Reads are timed by ReplyStream itself: first token, then each chunk.
+            timeout=httpx.Timeout(connect=endpoint.connect_timeout, read=None,
+                                  write=endpoint.read_timeout, pool=endpoint.connect_timeout),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: LlmSettings, base_url: str | None = None) -> ChatClient:
+        return cls(Endpoint.from_settings(settings, base_url),
+                   temperature=settings.temperature, max_tokens=settings.max_tokens)
+
+    def stream(self, messages: Sequence[Message], *, max_tokens: int | None = None,
+               temperature: float | None = None,
+               extra: Mapping[str, Any] | None = None) -> ReplyStream:
+        """Start a reply. `extra` adds server-specific fields (llama.cpp: "ignore_eos", ...)."""
+        payload: dict[str, Any] = {
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": self.temperature if temperature is None else temperature,
+            "max_tokens": max_tokens or self.max_tokens,
+        }
+        if self.endpoint.model:
+            payload["model"] = self.endpoint.model
+        payload.update(extra or {})
+        return ReplyStream(self, payload)
+
+    async def complete(self, messages: Sequence[Message], **options: Any) -> str:
+        """The whole reply as one string."""
+        async with self.stream(messages, **options) as reply:
+            return "".join([delta async for delta in reply])
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> ChatClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class ReplyStream:
+    """Async iterator of text deltas for one reply; `stats` is filled as the reply arrives."""
+
+    def __init__(self, client: ChatClient, payload: dict[str, Any]) -> None:
+        self._client = client
+        self._payload = payload
+        self.stats = ReplyStats()
+        self._deltas = self._generate()
+
+    def __aiter__(self) -> ReplyStream:
+        return self
+
+    async def __anext__(self) -> str:
+        return await self._deltas.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop now: the HTTP stream is closed and the server stops generating."""
+        await self._deltas.aclose()
+
+    async def __aenter__(self) -> ReplyStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _generate(self) -> AsyncIterator[str]:
+        endpoint = self._client.endpoint
+        started = time.perf_counter()
+        # The first token must come by this deadline, keep-alive comments or not.
+        deadline = asyncio.get_running_loop().time() + endpoint.first_token_timeout
+        try:
+            async with self._timeout(deadline):
+                response = await self._open()
+            try:
+                if not _is_event_stream(response):
+                    async with self._timeout(deadline):
+                        text = await self._whole_reply(response)
+                    self.stats.first_token_seconds = time.perf_counter() - started
+                    if text:
+                        yield text
+                    return
+                parser = _ChunkParser(self.stats)
+                lines = response.aiter_lines()
+                while True:
+                    async with self._timeout(deadline):
+                        line = await anext(lines, None)
+                    if line is None:
+                        break
+                    for delta in parser.feed(line):
+                        if self.stats.first_token_seconds is None:
+                            self.stats.first_token_seconds = time.perf_counter() - started
+                        yield delta
+                    if parser.done:
+                        return
+                parser.finish()
+            finally:
+                await response.aclose()
+        except TimeoutError as exc:
+            if self.stats.first_token_seconds is None:
+                raise LlmTimeout("first token", "llm.first_token_timeout",
+                                 endpoint.first_token_timeout) from exc
+            raise LlmTimeout("new text", "llm.read_timeout", endpoint.read_timeout) from exc
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise LlmTimeout("connection", "llm.connect_timeout",
+                             endpoint.connect_timeout) from exc
+        except httpx.ConnectError as exc:
+            raise EndpointUnreachable(endpoint.base_url) from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            raise StreamBroken(f"the connection closed mid-reply ({type(exc).__name__})") from exc
+        except httpx.HTTPError as exc:
+            raise StreamBroken(f"{type(exc).__name__}: {short(str(exc))}") from exc
+
+    def _timeout(self, deadline: float) -> asyncio.Timeout:
+        """Before the first token, the overall deadline; after it, read_timeout per chunk."""
+        if self.stats.first_token_seconds is None:
+            return asyncio.timeout_at(deadline)
+        return asyncio.timeout(self._client.endpoint.read_timeout)
+
+    async def _open(self) -> httpx.Response:
+        """POST the request; 429s are retried as the server's Retry-After asks."""
+        endpoint = self._client.endpoint
+        for attempt in range(endpoint.max_retries + 1):
+            request = self._client._http.build_request("POST", "chat/completions",
+                                                       json=self._payload)
+            response = await self._client._http.send(request, stream=True)
+            if response.status_code < 400:
+                return response
+            await response.aread()
+            await response.aclose()
+            if response.status_code != 429:
+                raise _status_error(response, endpoint)
+            wait = _retry_after(response)
+            if attempt == endpoint.max_retries or (wait or 0) > MAX_RETRY_WAIT:
+                raise RateLimited(wait)
+            await asyncio.sleep(wait if wait is not None else 0.5 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _whole_reply(self, response: httpx.Response) -> str:
+        """A server that ignored stream=true and sent one JSON reply."""
+        body = await response.aread()
+        try:
+            data = json.loads(body)
+            return data["choices"][0]["message"]["content"] or ""
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            kind = response.headers.get("content-type", "no content type")
+            raise MalformedReply(f"{kind}: {short(body.decode(errors='replace'))}") from exc
+
+
+class _ChunkParser:
+    """Chat-completion chunks from SSE lines: text deltas out, stats and errors noted."""
+
+    def __init__(self, stats: ReplyStats) -> None:
+        self.stats = stats
+        self.done = False
+        self._sse = SseDecoder()
+
+    def feed(self, line: str) -> list[str]:
+        event = self._sse.feed(line)
+        return self._handle(event.data, event.event) if event else []
+
+    def finish(self) -> None:
+        """The stream ended without [DONE]: fine after a finish reason, broken otherwise."""
+        event = self._sse.flush()
+        if event:
+            self._handle(event.data, event.event)
+        if not self.done and self.stats.finish_reason is None:
+            raise StreamBroken("the stream ended before the reply was complete")
+
+    def _handle(self, data: str, event: str) -> list[str]:
+        if data.strip() == "[DONE]":
+            self.done = True
+            return []
+        try:
+            chunk = json.loads(data)
+        except ValueError as exc:
+            if event == "error":
+                raise StreamBroken(f"the server reported: {short(data)}") from exc
+            raise MalformedReply(f"not JSON: {short(data)}") from exc
+        if not isinstance(chunk, dict):
+            raise MalformedReply(f"not a JSON object: {short(data)}")
+        if event == "error" or "error" in chunk:
+            raise StreamBroken(f"the server reported: {_error_text(chunk)}")
+        self._note_stats(chunk)
+        deltas = []
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict):
+                raise MalformedReply(f"a choice is not an object: {short(data)}")
+            if choice.get("finish_reason"):
+                self.stats.finish_reason = choice["finish_reason"]
+            content = (choice.get("delta") or {}).get("content")
+            if content:
+                deltas.append(content)
+        return deltas
+
+    def _note_stats(self, chunk: dict[str, Any]) -> None:
+        usage = chunk.get("usage") or {}
+        timings = chunk.get("timings") or {}
+        if usage:
+            self.stats.prompt_tokens = usage.get("prompt_tokens")
+            self.stats.completion_tokens = usage.get("completion_tokens")
+            details = usage.get("prompt_tokens_details") or {}
+            self.stats.cached_tokens = details.get("cached_tokens")
+        if "cache_n" in timings and "prompt_n" in timings:  # llama.cpp says it exactly
+            self.stats.cached_tokens = timings["cache_n"]
+            self.stats.prompt_tokens = timings["cache_n"] + timings["prompt_n"]
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds: a number, or an HTTP date."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _status_error(response: httpx.Response, endpoint: Endpoint) -> LlmError:
+    status = response.status_code
+    if status in (401, 403):
+        return AuthFailed(status, endpoint.api_key_env, endpoint.api_key is not None)
+    detail = _error_text(_json_or_text(response))
+    return ServerFailed(status, detail) if status >= 500 else RequestRejected(status, detail)
+
+
+def _json_or_text(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _error_text(body: Any) -> str:
+    """The message out of {"error": {"message": ...}}, {"error": "..."}, or plain text."""
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            return short(str(error.get("message") or error))
+        return short(str(error))
+    return short(str(body))
