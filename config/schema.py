@@ -95,9 +95,45 @@ class MemorySettings(Section):
     timeout: float = Field(10.0, gt=0.0)
 
 
+class AudioSettings(Section):
+    input_device: str = ""
+    output_device: str = ""
+    output_latency: float = Field(0.2, ge=0.0, le=2.0)
+
+
+EndpointPreset = Literal["relaxed", "default", "aggressive"]
+
+
+class ListenSettings(Section):
+    vad_aggressiveness: int = Field(2, ge=0, le=3)
+    frame_ms: Literal[10, 20, 30] = 30
+    endpoint: EndpointPreset = "default"
+    silence_seconds: float = Field(0.0, ge=0.0, le=5.0)
+    speech_seconds: float = Field(0.25, ge=0.03, le=2.0)
+    pre_roll_seconds: float = Field(0.3, ge=0.0, le=2.0)
+    max_seconds: float = Field(30.0, ge=1.0, le=300.0)
+    speculate_seconds: float = Field(0.15, ge=0.0, le=2.0)
+
+
+class TtsSettings(Section):
+    voice: str = Field("packaged", min_length=1)
+    speed: float = Field(1.0, ge=0.5, le=2.0)
+    threads: int = Field(0, ge=0)
+
+
+class RunSettings(Section):
+    min_relevance: float = Field(0.35, ge=0.0, le=1.0)
+    memories: int = Field(3, ge=0, le=20)
+    speak_errors: bool = True
+
+
 class Settings(Section):
     stt: SttSettings = SttSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
     llm: LlmSettings = LlmSettings()
     chat: ChatSettings = ChatSettings()
     memory: MemorySettings = MemorySettings()
+    audio: AudioSettings = AudioSettings()
+    listen: ListenSettings = ListenSettings()
+    tts: TtsSettings = TtsSettings()
+    run: RunSettings = RunSettings()

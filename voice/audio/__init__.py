@@ -1,1 +1,1 @@
-""""""
+"""Sound in and out: audio files, microphone, speaker."""

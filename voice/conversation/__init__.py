@@ -1,1 +1,1 @@
-""""""
+"""A conversation: the prompt, recall from memory, every turn stored."""

@@ -1,1 +1,1 @@
-""""""
+"""Speech to text: Whisper models, the transcriber, hallucination guards, transcript types."""

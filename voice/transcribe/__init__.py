@@ -1,1 +1,1 @@
-""""""
+"""The recording job: transcribe files into txt / srt / vtt / json, with progress."""

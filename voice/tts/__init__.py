@@ -1,0 +1,1 @@
+"""Speech out: speakable text, sentence splitting, Piper synthesis."""

@@ -1,0 +1,1 @@
+"""Turn-taking as pure state machines (no I/O): VAD framing, endpointing."""
