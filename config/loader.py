@@ -31,7 +31,7 @@ def load_settings(
 ) -> Settings:
     """Merged, validated settings. `path` (or $KOE_CONFIG) must exist when given."""
     environ = os.environ if environ is None else environ
-    merged = _read_toml(resources.files("config") / "default.toml", "default.toml")
+    merged = _read_toml(resources.files("koe.config") / "default.toml", "default.toml")
     sources: dict[str, str] = {}
 
     user_file, explicit = _user_file(path, environ)
@@ -50,7 +50,7 @@ def load_settings(
 
 def settings_sources(path: str | Path | None = None) -> list[str]:
     """The files a `load_settings(path)` call reads, for `koe doctor`."""
-    files = [str(resources.files("config") / "default.toml")]
+    files = [str(resources.files("koe.config") / "default.toml")]
     user_file, _ = _user_file(path, os.environ)
     if user_file.is_file():
         files.append(str(user_file))

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from koe.config.errors import KoeError
+from koe.config.errors import KoeError, one_line
 from koe.config.paths import data_dir, private_dir
 from koe.memory.errors import StoreError, StoreLockedError, StoreUnavailableError
 
@@ -60,7 +60,7 @@ class Connection:
         try:
             between()
         finally:
-            self.client = _chroma_call(path, lambda: _persistent_client(path))
+            self.client = chroma_call(path, lambda: _persistent_client(path))
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -78,7 +78,7 @@ def open_embedded(path: Path) -> Connection:
     private_dir(path)
     lock_fd = _lock(path)
     try:
-        client = _chroma_call(path, lambda: _persistent_client(path))
+        client = chroma_call(path, lambda: _persistent_client(path))
     except BaseException:
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         os.close(lock_fd)
@@ -109,7 +109,7 @@ def open_http(url: str, timeout: float) -> Connection:
         client.heartbeat()
     except Exception as exc:
         raise StoreUnavailableError(
-            f"the Chroma server at {url} does not answer ({_short(exc)})",
+            f"the Chroma server at {url} does not answer ({reason(exc)})",
             hint=f"start it (chroma run --path DIR --host {parsed.hostname} --port {port}) "
                  "or set memory.url = \"\" for the embedded store") from exc
     return Connection(client, url)
@@ -155,7 +155,7 @@ def _lock(path: Path) -> int:
     return fd
 
 
-def _chroma_call(path: Path, fn: Any) -> Any:
+def chroma_call(path: Path, fn: Any) -> Any:
     """Run fn; chromadb's Rust core panics (BaseException) on some damaged files."""
     try:
         return fn()
@@ -163,14 +163,14 @@ def _chroma_call(path: Path, fn: Any) -> Any:
         raise
     except BaseException as exc:
         raise StoreError(
-            f"memory store {path} cannot be opened; it looks damaged ({_short(exc)})",
+            f"memory store {path} cannot be opened; it looks damaged ({reason(exc)})",
             hint=f"move {path} aside and restore it from `koe memory export` output or a "
                  "backup; koe does not start an empty store over it") from exc
 
 
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."
+def reason(exc: BaseException) -> str:
+    """An exception as one readable line."""
+    return one_line(str(exc)) or type(exc).__name__
 
 
 def read_marker(path: Path) -> dict[str, Any] | None:

@@ -66,7 +66,7 @@ def compact(store: MemoryStore) -> CompactReport:
         try:
             store.connection.reopen(lambda: vacuum(path / SQLITE_FILE))
         finally:
-            store.collection = store._collection()
+            store.reload_collection()
         after = folder_size(path)
     return CompactReport(entries, before, after, time.perf_counter() - started)
 
@@ -80,11 +80,11 @@ def _rebuild(store: MemoryStore, path: Path) -> int:
     copied = 0
     offset = 0
     while True:
-        page = store._call(lambda offset=offset: store.collection.get(
+        page = store.call(lambda offset=offset: store.collection.get(
             include=["embeddings", "documents", "metadatas"], limit=COPY_PAGE, offset=offset))
         if not page["ids"]:
             break
-        store._call(lambda page=page: target.add(
+        store.call(lambda page=page: target.add(
             ids=page["ids"], embeddings=page["embeddings"], documents=page["documents"],
             metadatas=page["metadatas"]))
         copied += len(page["ids"])
@@ -94,7 +94,7 @@ def _rebuild(store: MemoryStore, path: Path) -> int:
         raise StoreError(f"memory store {path}: compaction copy is incomplete; nothing changed")
     _write_marker(path, name, temp)
     _swap(client, name, temp, path)
-    store.collection = client.get_collection(name, embedding_function=store.embedder)
+    store.reload_collection()
     return copied
 
 

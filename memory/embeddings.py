@@ -9,7 +9,6 @@ longest member, not to a fixed 256 tokens, which is most of the speed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Sequence
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from koe.config.errors import ModelError
+from koe.config.files import sha256_of
 
 try:  # Registering lets chromadb rebuild the function from a collection's saved config.
     from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
@@ -52,15 +52,7 @@ def packaged_model_file() -> Path:
 
 
 def packaged_vocab_file() -> Path:
-    return Path(str(resources.files("memory") / "data" / "minilm-vocab.txt"))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return Path(str(resources.files("koe.memory") / "data" / "minilm-vocab.txt"))
 
 
 def bert_tokenizer(vocab_file: Path) -> Any:
@@ -118,7 +110,7 @@ class OnnxEmbedder(EmbeddingFunction[Documents]):  # type: ignore[misc,valid-typ
         if model == PACKAGED and verify:
             for path, expected in ((model_file, MODEL_SHA256),
                                    (tokenizer_file, VOCAB_SHA256)):
-                if _sha256(path) != expected:
+                if sha256_of(path) != expected:
                     raise ModelError(f"{path} is damaged (sha256 mismatch)",
                                      hint="reinstall koe: pip install --force-reinstall -e .")
         if tokenizer_file.suffix == ".json":

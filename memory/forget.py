@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from koe.memory.compact import CompactReport, compact
-from koe.memory.records import MemoryRecord, record_id
-from koe.memory.store import MemoryStore, Moment
+from koe.memory.records import MemoryRecord, Moment, record_id
+from koe.memory.store import MemoryStore
 
 # Cosine similarity a memory needs to match `--matching QUERY` by meaning alone.
 DEFAULT_THRESHOLD = 0.5

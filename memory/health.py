@@ -7,10 +7,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from koe.config.checks import Check
 from koe.config.errors import KoeError
 from koe.config.schema import Settings
 from koe.memory.client import SQLITE_FILE, default_store_path
-from koe.voice.doctor import Check
 
 
 def check_memory(settings: Settings) -> Iterator[Check]:

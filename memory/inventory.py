@@ -11,7 +11,7 @@ from koe.memory.store import MemoryStore
 
 
 @dataclass(frozen=True)
-class Conversation:
+class ConversationInfo:
     id: str
     first: float
     last: float
@@ -53,7 +53,7 @@ def stats(store: MemoryStore) -> Stats:
         oldest=min(times, default=None), newest=max(times, default=None))
 
 
-def conversations(store: MemoryStore, since: float | None = None) -> list[Conversation]:
+def conversations(store: MemoryStore, since: float | None = None) -> list[ConversationInfo]:
     """Every conversation (or those active since `since`), most recent last."""
     found: dict[str, list[MemoryRecord]] = {}
     for page in store.pages(include=("documents", "metadatas")):
@@ -70,7 +70,7 @@ def conversations(store: MemoryStore, since: float | None = None) -> list[Conver
         times = [r.timestamp for r in turns or records]
         if since is not None and max(times) < since:
             continue
-        result.append(Conversation(conversation_id, min(times), max(times), len(turns),
+        result.append(ConversationInfo(conversation_id, min(times), max(times), len(turns),
                                    summaries[-1] if summaries else None))
     result.sort(key=lambda c: (c.last, c.id))
     return result

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from koe.config.schema import MemorySettings
-from koe.memory.records import MemoryRecord
-from koe.memory.store import Hit, MemoryStore, Moment
+from koe.memory.records import MemoryRecord, Moment
+from koe.memory.search import Hit
+from koe.memory.store import MemoryStore
 from koe.memory.timephrases import find_time_window, local_zone
 
 EXCERPT_CHARS = 300

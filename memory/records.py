@@ -149,3 +149,14 @@ def split_text(text: str, size: int) -> list[str]:
     if current:
         pieces.append(current)
     return [p for p in pieces if p]
+
+
+Moment = datetime | float | None
+
+
+def epoch_of(moment: Moment) -> float | None:
+    if moment is None or isinstance(moment, int | float):
+        return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

@@ -30,7 +30,8 @@ import httpx
 
 from koe.config.schema import LlmSettings, LocalLlmSettings, Settings
 from koe.voice.conversation.prompt import ConversationPrompt, user_message
-from koe.voice.llm.client import ChatClient, Message
+from koe.voice.llm.client import ChatClient
+from koe.voice.llm.types import Message
 
 MEMORY_ITEMS = 10
 FACTS = [  # (days ago, what the user said)
@@ -147,9 +148,9 @@ async def single_requests(client: ChatClient, block: str, repeats: int, max_toke
                   f"{runs[0].prompt_tokens:>11} {runs[0].cached_tokens:>7}")
 
 
-async def conversations(settings: Settings, backend, repeats: int, prefill: bool) -> None:
+async def conversations(settings: Settings, provider, repeats: int, prefill: bool) -> None:
     from koe.voice.conversation.conversation import Conversation
-    from koe.voice.conversation.memory_port import ChatMemory
+    from koe.voice.conversation.memory_port import ConversationMemory
 
     print(f"\nConversation, {len(CONVERSATION)} turns, {MEMORY_ITEMS} memories recalled per "
           f"turn (memories already in the prompt are not quoted again), {repeats} runs, each "
@@ -159,8 +160,8 @@ async def conversations(settings: Settings, backend, repeats: int, prefill: bool
               "is still speaking), finished before the question is final:")
     per_turn: list[list] = [[] for _ in CONVERSATION]
     for _ in range(repeats):
-        memory = ChatMemory(await asyncio.to_thread(seed_memory, settings), MEMORY_ITEMS)
-        conversation = Conversation(backend, memory,
+        memory = ConversationMemory(await asyncio.to_thread(seed_memory, settings), MEMORY_ITEMS)
+        conversation = Conversation(provider, memory,
                                     history_tokens=settings.llm.history_tokens)
         await conversation.warm_up()  # as koe does at start-up
         for i, question in enumerate(CONVERSATION):
@@ -213,7 +214,7 @@ def timed(what: str, fn: Callable[[], object]) -> object:
 
 async def main(args: argparse.Namespace) -> None:
     from koe.voice.llm.models import resolve_gguf
-    from koe.voice.llm.provider import LlmBackend
+    from koe.voice.llm.provider import LlmProvider
 
     os.environ["KOE_HOME"] = args.home or tempfile.mkdtemp(prefix="koe-bench-")
     print(f"koe LLM benchmark, {datetime.now():%Y-%m-%d %H:%M}, model {args.model}, "
@@ -223,9 +224,9 @@ async def main(args: argparse.Namespace) -> None:
     local = LocalLlmSettings(model=str(model_path), threads=args.threads)
     # A busy machine can take minutes over a cold prompt: measure it, do not give up.
     settings = Settings(llm=LlmSettings(local=local, first_token_timeout=600))
-    backend = LlmBackend(settings.llm)
+    provider = LlmProvider(settings.llm)
     started = time.perf_counter()
-    client = await backend.client()
+    client = await provider.client()
     print(f"server ready (process start to /health ok): {time.perf_counter() - started:.2f} s")
 
     store = seed_memory(settings)
@@ -234,10 +235,10 @@ async def main(args: argparse.Namespace) -> None:
     try:
         await single_requests(client, block, args.repeats, args.max_tokens)
         for prefill in (False, True):
-            await conversations(settings, backend, args.repeats, prefill)
-        await client_overhead(await backend.client(), backend.server.base_url, args.pairs)
+            await conversations(settings, provider, args.repeats, prefill)
+        await client_overhead(await provider.client(), provider.server.base_url, args.pairs)
     finally:
-        await backend.aclose()
+        await provider.aclose()
     print("load average (1, 5, 15 min) at the end: "
           + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 

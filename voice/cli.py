@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from koe.config.errors import KoeError
+from koe.config.errors import KoeError, print_error
 
 COMMAND_MODULES = (
     "koe.voice.commands.transcribe",
@@ -28,18 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_error(exc: KoeError) -> None:
-    print(f"koe: error: {exc}", file=sys.stderr)
-    if exc.hint:
-        print(f"  hint: {exc.hint}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except KoeError as exc:
-        print_error(exc)
+        print_error(exc, exc.hint)
         return exc.exit_code
     except KeyboardInterrupt:
         print("koe: interrupted", file=sys.stderr)

@@ -5,22 +5,13 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from koe.config.checks import Check
 from koe.config.errors import KoeError
 from koe.config.loader import load_settings, settings_sources
 from koe.config.schema import Settings
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    hint: str = ""
-
 
 REQUIRED_PACKAGES = ("faster-whisper", "ctranslate2", "av", "numpy", "pydantic",
                      "platformdirs", "httpx", "sounddevice", "webrtcvad-wheels",

@@ -45,18 +45,18 @@ def run(args: argparse.Namespace) -> int:
             try:
                 runner.run(_close(conversation, settings.chat.summarize))
             except KeyboardInterrupt:  # a second Ctrl-C skips the summary, not the cleanup
-                runner.run(conversation.backend.aclose())
+                runner.run(conversation.llm.aclose())
     return 0
 
 
 async def _open(settings: Settings, memory: bool) -> Conversation:
     from koe.voice.conversation.conversation import Conversation
-    from koe.voice.conversation.memory_port import ChatMemory
-    from koe.voice.llm.provider import LlmBackend
+    from koe.voice.conversation.memory_port import ConversationMemory
+    from koe.voice.llm.provider import LlmProvider
 
-    backend = LlmBackend(settings.llm)
-    store = await ChatMemory.open(settings) if memory else None
-    return Conversation(backend, store, history_tokens=settings.llm.history_tokens)
+    provider = LlmProvider(settings.llm)
+    store = await ConversationMemory.open(settings) if memory else None
+    return Conversation(provider, store, history_tokens=settings.llm.history_tokens)
 
 
 async def _answer(conversation: Conversation, question: str) -> None:
@@ -65,10 +65,9 @@ async def _answer(conversation: Conversation, question: str) -> None:
 
 
 def _repl(runner: asyncio.Runner, conversation: Conversation) -> None:
-    from koe.config.errors import KoeError
-    from koe.voice.cli import print_error
+    from koe.config.errors import KoeError, print_error
 
-    if conversation.backend.server is not None:
+    if conversation.llm.server is not None:
         print("koe: starting the local language model...", file=sys.stderr, flush=True)
         runner.run(conversation.warm_up())
     while True:
@@ -84,14 +83,14 @@ def _repl(runner: asyncio.Runner, conversation: Conversation) -> None:
         except KeyboardInterrupt:  # the reply stops; what was said is kept
             print(" [stopped]", flush=True)
         except KoeError as exc:  # said once; the turn is stored and the next may work
-            print_error(exc)
+            print_error(exc, exc.hint)
 
 
 async def _close(conversation: Conversation, summarize: bool) -> None:
     try:
         await conversation.close(summarize=summarize)
     finally:
-        await conversation.backend.aclose()
+        await conversation.llm.aclose()
         if conversation.memory:
             await conversation.memory.close()
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from koe.config.errors import KoeError
-from koe.voice.conversation.memory_port import ChatMemory
+from koe.voice.conversation.memory_port import ConversationMemory
 from koe.voice.conversation.prompt import ConversationPrompt, PendingTurn
-from koe.voice.llm.client import ChatClient, Message, ReplyStats
-from koe.voice.llm.provider import LlmBackend
+from koe.voice.llm.client import ChatClient
+from koe.voice.llm.provider import LlmProvider
+from koe.voice.llm.types import Message, ReplyStats
 
 if TYPE_CHECKING:
     from koe.memory.recall import Recalled
@@ -36,9 +37,9 @@ class TurnOutcome:
 
 
 class Conversation:
-    def __init__(self, backend: LlmBackend, memory: ChatMemory | None = None, *,
+    def __init__(self, provider: LlmProvider, memory: ConversationMemory | None = None, *,
                  history_tokens: int = 1500, conversation_id: str | None = None) -> None:
-        self.backend = backend
+        self.llm = provider
         self.memory = memory
         self.id = conversation_id or uuid.uuid4().hex
         self.prompt = ConversationPrompt(history_tokens=history_tokens)
@@ -48,8 +49,8 @@ class Conversation:
     async def warm_up(self) -> None:
         """Have the server read the system prompt now, so the first question finds it cached
         (only worth it for the local server: a remote one would bill for it)."""
-        if self.backend.server is not None:
-            client = await self.backend.client()
+        if self.llm.server is not None:
+            client = await self.llm.client()
             await client.complete([self.prompt.system_message(), Message("user", "")],
                                   max_tokens=1)
 
@@ -67,7 +68,7 @@ class Conversation:
         block = self.memory.block(quoted) if self.memory and quoted else ""
         messages = self.prompt.prepare(partial_question, block).messages
         try:
-            client = await self.backend.client()
+            client = await self.llm.client()
             await client.complete(messages, max_tokens=1)
         except KoeError:
             pass  # only a head start: the real turn reports what is wrong
@@ -91,7 +92,7 @@ class Conversation:
         block = self.memory.block(quoted) if self.memory and quoted else ""
         pending = self.prompt.prepare(question, block, (r.record.id for r in quoted))
 
-        client = await self.backend.client()
+        client = await self.llm.client()
         reply = client.stream(pending.messages)
         outcome.stats = reply.stats
         parts: list[str] = []
@@ -140,7 +141,7 @@ class Conversation:
 
     async def _client_or_none(self) -> ChatClient | None:
         try:
-            return await self.backend.client()
+            return await self.llm.client()
         except KoeError:  # the extractive summary needs no model
             return None
 

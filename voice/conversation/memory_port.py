@@ -19,14 +19,14 @@ if TYPE_CHECKING:
     from koe.memory.store import MemoryRecord, MemoryStore
 
 
-class ChatMemory:
+class ConversationMemory:
     def __init__(self, store: MemoryStore, recall_count: int, source: str = "text") -> None:
         self.store = store
         self.recall_count = recall_count
         self.source = source
 
     @classmethod
-    async def open(cls, settings: Settings, source: str = "text") -> ChatMemory:
+    async def open(cls, settings: Settings, source: str = "text") -> ConversationMemory:
         from koe.memory.store import MemoryStore
 
         store = await asyncio.to_thread(MemoryStore.open, settings.memory)

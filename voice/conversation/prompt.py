@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from koe.voice.llm.client import Message
+from koe.voice.llm.types import Message
 
 SYSTEM_PROMPT = (
     "You are koe, a voice assistant talking with one person; you remember earlier "

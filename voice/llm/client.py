@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
+from koe.config.errors import one_line
 from koe.config.schema import LlmSettings
+from koe.voice.llm.chunks import ChunkParser, error_text
 from koe.voice.llm.errors import (
     AuthFailed,
     EndpointUnreachable,
@@ -29,66 +29,11 @@ from koe.voice.llm.errors import (
     RequestRejected,
     ServerFailed,
     StreamBroken,
-    short,
 )
-from koe.voice.llm.sse import SseDecoder
+from koe.voice.llm.types import Endpoint, Message, ReplyStats
 
-Role = Literal["system", "user", "assistant"]
 # Longest Retry-After koe waits through on its own; a longer one is reported to the user.
 MAX_RETRY_WAIT = 10.0
-
-
-@dataclass(frozen=True)
-class Message:
-    role: Role
-    content: str
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where and how to ask. The API key is kept out of repr() so it never reaches a log."""
-
-    base_url: str
-    model: str = ""
-    api_key: str | None = field(default=None, repr=False)
-    api_key_env: str = "OPENAI_API_KEY"
-    connect_timeout: float = 5.0
-    first_token_timeout: float = 60.0
-    read_timeout: float = 30.0
-    max_retries: int = 3
-
-    @classmethod
-    def from_settings(cls, settings: LlmSettings, base_url: str | None = None) -> Endpoint:
-        """The configured endpoint; `base_url` stands in for "local" (the embedded server)."""
-        local = base_url is not None
-        return cls(
-            base_url=base_url or settings.endpoint,
-            model=settings.model,
-            # The local server is ours: it never sees a key meant for someone else.
-            api_key=None if local else os.environ.get(settings.api_key_env) or None,
-            api_key_env=settings.api_key_env,
-            connect_timeout=settings.connect_timeout,
-            first_token_timeout=settings.first_token_timeout,
-            read_timeout=settings.read_timeout,
-            max_retries=settings.max_retries,
-        )
-
-
-@dataclass
-class ReplyStats:
-    """How one reply went: the server's token counts (when it reports them) and timing."""
-
-    prompt_tokens: int | None = None
-    cached_tokens: int | None = None  # prompt tokens the server reused from its cache
-    completion_tokens: int | None = None
-    first_token_seconds: float | None = None
-    finish_reason: str | None = None
-
-    @property
-    def cache_ratio(self) -> float | None:
-        if not self.prompt_tokens or self.cached_tokens is None:
-            return None
-        return self.cached_tokens / self.prompt_tokens
 
 
 class ChatClient:
@@ -186,7 +131,7 @@ class ReplyStream:
                     if text:
                         yield text
                     return
-                parser = _ChunkParser(self.stats)
+                parser = ChunkParser(self.stats)
                 lines = response.aiter_lines()
                 while True:
                     async with self._timeout(deadline):
@@ -215,7 +160,7 @@ class ReplyStream:
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise StreamBroken(f"the connection closed mid-reply ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
-            raise StreamBroken(f"{type(exc).__name__}: {short(str(exc))}") from exc
+            raise StreamBroken(f"{type(exc).__name__}: {one_line(str(exc))}") from exc
 
     def _timeout(self, deadline: float) -> asyncio.Timeout:
         """Before the first token, the overall deadline; after it, read_timeout per chunk."""
@@ -250,66 +195,7 @@ class ReplyStream:
             return data["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             kind = response.headers.get("content-type", "no content type")
-            raise MalformedReply(f"{kind}: {short(body.decode(errors='replace'))}") from exc
-
-
-class _ChunkParser:
-    """Chat-completion chunks from SSE lines: text deltas out, stats and errors noted."""
-
-    def __init__(self, stats: ReplyStats) -> None:
-        self.stats = stats
-        self.done = False
-        self._sse = SseDecoder()
-
-    def feed(self, line: str) -> list[str]:
-        event = self._sse.feed(line)
-        return self._handle(event.data, event.event) if event else []
-
-    def finish(self) -> None:
-        """The stream ended without [DONE]: fine after a finish reason, broken otherwise."""
-        event = self._sse.flush()
-        if event:
-            self._handle(event.data, event.event)
-        if not self.done and self.stats.finish_reason is None:
-            raise StreamBroken("the stream ended before the reply was complete")
-
-    def _handle(self, data: str, event: str) -> list[str]:
-        if data.strip() == "[DONE]":
-            self.done = True
-            return []
-        try:
-            chunk = json.loads(data)
-        except ValueError as exc:
-            if event == "error":
-                raise StreamBroken(f"the server reported: {short(data)}") from exc
-            raise MalformedReply(f"not JSON: {short(data)}") from exc
-        if not isinstance(chunk, dict):
-            raise MalformedReply(f"not a JSON object: {short(data)}")
-        if event == "error" or "error" in chunk:
-            raise StreamBroken(f"the server reported: {_error_text(chunk)}")
-        self._note_stats(chunk)
-        deltas = []
-        for choice in chunk.get("choices") or []:
-            if not isinstance(choice, dict):
-                raise MalformedReply(f"a choice is not an object: {short(data)}")
-            if choice.get("finish_reason"):
-                self.stats.finish_reason = choice["finish_reason"]
-            content = (choice.get("delta") or {}).get("content")
-            if content:
-                deltas.append(content)
-        return deltas
-
-    def _note_stats(self, chunk: dict[str, Any]) -> None:
-        usage = chunk.get("usage") or {}
-        timings = chunk.get("timings") or {}
-        if usage:
-            self.stats.prompt_tokens = usage.get("prompt_tokens")
-            self.stats.completion_tokens = usage.get("completion_tokens")
-            details = usage.get("prompt_tokens_details") or {}
-            self.stats.cached_tokens = details.get("cached_tokens")
-        if "cache_n" in timings and "prompt_n" in timings:  # llama.cpp says it exactly
-            self.stats.cached_tokens = timings["cache_n"]
-            self.stats.prompt_tokens = timings["cache_n"] + timings["prompt_n"]
+            raise MalformedReply(f"{kind}: {one_line(body.decode(errors='replace'))}") from exc
 
 
 def _is_event_stream(response: httpx.Response) -> bool:
@@ -335,7 +221,7 @@ def _status_error(response: httpx.Response, endpoint: Endpoint) -> LlmError:
     status = response.status_code
     if status in (401, 403):
         return AuthFailed(status, endpoint.api_key_env, endpoint.api_key is not None)
-    detail = _error_text(_json_or_text(response))
+    detail = error_text(_json_or_text(response))
     return ServerFailed(status, detail) if status >= 500 else RequestRejected(status, detail)
 
 
@@ -346,11 +232,3 @@ def _json_or_text(response: httpx.Response) -> Any:
         return response.text
 
 
-def _error_text(body: Any) -> str:
-    """The message out of {"error": {"message": ...}}, {"error": "..."}, or plain text."""
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict):
-            return short(str(error.get("message") or error))
-        return short(str(error))
-    return short(str(body))

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 
+from koe.config.checks import Check
 from koe.config.errors import KoeError
-from koe.config.files import sha256_of
+from koe.config.files import is_intact
 from koe.config.schema import LlmSettings, Settings
-from koe.voice.doctor import Check
-from koe.voice.llm.client import Endpoint
 from koe.voice.llm.errors import safe_url
 from koe.voice.llm.models import PACKAGED_GGUF, models_dir
+from koe.voice.llm.types import Endpoint
 
 
 def llm_checks(settings: Settings) -> Iterator[Check]:
@@ -49,7 +49,7 @@ def _local_checks(llm: LlmSettings) -> Iterator[Check]:
     target = models_dir() / packaged.filename
     if not target.is_file():
         yield Check(label, True, f"packaged; joined into {target} on first use")
-    elif target.stat().st_size == packaged.size and sha256_of(target) == packaged.sha256:
+    elif is_intact(packaged, target, full=True):
         yield Check(label, True, f"{target} ({packaged.size / 1e6:.0f} MB, sha256 verified)")
     else:
         yield Check(label, False, f"{target} is damaged", "koe rebuilds it on next use; "

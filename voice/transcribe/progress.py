@@ -6,10 +6,12 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from koe.config.errors import print_error
 from koe.voice.stt.segments import TranscriptSegment
 from koe.voice.transcribe.job import FileResult
 from koe.voice.transcribe.writers import WRITERS
@@ -26,9 +28,7 @@ def clock(seconds: float) -> str:
 
 
 def report_error(result: FileResult, err: TextIO) -> None:
-    print(f"koe: error: {result.error}", file=err)
-    if result.hint:
-        print(f"  hint: {result.hint}", file=err)
+    print_error(result.error, result.hint, err)
 
 
 @dataclass
@@ -57,6 +57,8 @@ class TerminalReporter(QuietReporter):
 
     total: float = 0.0
     done: float = 0.0
+    now: Callable[[], float] = time.monotonic  # the clock speed is measured by
+    tick_seconds: float = TICK_SECONDS
     _last_draw: float = 0.0
     _began: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,7 +66,7 @@ class TerminalReporter(QuietReporter):
 
     def started(self, path: Path, audio_seconds: float) -> None:
         self.total, self.done = audio_seconds, 0.0
-        self._began = time.monotonic()
+        self._began = self.now()
         self._last_draw = 0.0
         self._draw(path)
         self._stop.clear()
@@ -72,7 +74,7 @@ class TerminalReporter(QuietReporter):
 
     def segment(self, path: Path, segment: TranscriptSegment, elapsed: float) -> None:
         self.done = segment.end
-        if time.monotonic() - self._last_draw >= REDRAW_SECONDS:
+        if self.now() - self._last_draw >= REDRAW_SECONDS:
             self._draw(path)
 
     def finished(self, result: FileResult) -> None:
@@ -81,7 +83,7 @@ class TerminalReporter(QuietReporter):
             self._finish(result)
 
     def _tick(self, path: Path) -> None:
-        while not self._stop.wait(TICK_SECONDS):
+        while not self._stop.wait(self.tick_seconds):
             self._draw(path)
 
     def _finish(self, result: FileResult) -> None:
@@ -98,7 +100,7 @@ class TerminalReporter(QuietReporter):
         with self._lock:
             if self._stop.is_set() and self._last_draw:
                 return
-            self._last_draw = time.monotonic()
+            self._last_draw = self.now()
             elapsed = self._last_draw - self._began
             fraction = min(1.0, self.done / self.total) if self.total else 0.0
             filled = round(fraction * BAR_WIDTH)

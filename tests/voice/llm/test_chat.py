@@ -16,9 +16,9 @@ import pytest
 from koe.config.loader import load_settings
 from koe.config.schema import LlmSettings
 from koe.voice.conversation.conversation import Conversation
-from koe.voice.conversation.memory_port import ChatMemory
+from koe.voice.conversation.memory_port import ConversationMemory
 from koe.voice.llm.errors import EndpointUnreachable, ServerFailed
-from koe.voice.llm.provider import LlmBackend
+from koe.voice.llm.provider import LlmProvider
 from koe.voice.llm.server import LocalServer
 from tests.net import port_of, refusing_port
 
@@ -42,15 +42,15 @@ def test_turns_are_kept_when_the_endpoint_is_down_and_the_next_works_when_back()
 
     async def converse(sock: socket.socket) -> tuple[Conversation, list[str], str]:
         llm = LlmSettings(endpoint=f"http://127.0.0.1:{port_of(sock)}/ok", model="test-model")
-        memory = await ChatMemory.open(settings)
-        conversation = Conversation(LlmBackend(llm), memory)
+        memory = await ConversationMemory.open(settings)
+        conversation = Conversation(LlmProvider(llm), memory)
         with pytest.raises(EndpointUnreachable):
             await conversation.reply_to("Remember that my locker code is 4711.")
         with running_fault_server(sock=sock):  # the endpoint is back, on the same port
             reply = await conversation.reply_to("Are you there?")
         turns = await asyncio.to_thread(memory.store.conversation_turns, conversation.id)
         await memory.close()
-        await conversation.backend.aclose()
+        await conversation.llm.aclose()
         return conversation, [f"{t.role}: {t.text}" for t in turns], reply
 
     with refusing_port() as sock:  # the endpoint is down
@@ -66,8 +66,8 @@ def test_a_server_error_mid_conversation_is_one_sentence(fault_server: FaultServ
     llm = LlmSettings(endpoint=fault_server.url("server-error"), model="m")
 
     async def ask() -> None:
-        async with LlmBackend(llm) as backend:
-            await Conversation(backend).reply_to("Hi")
+        async with LlmProvider(llm) as provider:
+            await Conversation(provider).reply_to("Hi")
 
     with pytest.raises(ServerFailed) as caught:
         asyncio.run(ask())
@@ -101,7 +101,7 @@ def test_chat_once_with_the_local_server_stores_both_turns(gemma_path: Path) -> 
     assert done.stdout.strip()
 
     async def stored() -> list[tuple[str, str]]:
-        memory = await ChatMemory.open(load_settings())
+        memory = await ConversationMemory.open(load_settings())
         records = await asyncio.to_thread(memory.store.records)
         await memory.close()
         return [(r.role, r.text) for r in sorted(records, key=lambda r: r.timestamp)]
@@ -114,9 +114,9 @@ def test_closing_a_conversation_has_the_model_summarize_it(fault_server: FaultSe
     llm = LlmSettings(endpoint=fault_server.url("ok"), model="test-model")
 
     async def converse() -> list:
-        memory = await ChatMemory.open(load_settings())
-        async with LlmBackend(llm) as backend:
-            conversation = Conversation(backend, memory)
+        memory = await ConversationMemory.open(load_settings())
+        async with LlmProvider(llm) as provider:
+            conversation = Conversation(provider, memory)
             await conversation.reply_to("I like green tea.")
             await conversation.reply_to("And ginger biscuits.")
             await conversation.close()
@@ -157,13 +157,13 @@ def test_prefill_lets_the_final_question_find_its_memories_cached(
     llm = gemma_settings(gemma_path, max_tokens=4)
 
     async def converse() -> tuple[int, int, int]:
-        memory = await ChatMemory.open(settings)
+        memory = await ConversationMemory.open(settings)
         past = (datetime.now() - timedelta(days=3)).timestamp()
         for fact in ("My sister Hannah's birthday is on the 14th of March.",
                      "Hannah loves roses.", "My cat Miso is scared of the vacuum cleaner."):
             await asyncio.to_thread(memory.store.add_turn, "user", fact, "past", at=past)
-        async with LlmBackend(llm, server=gemma_server) as backend:
-            conversation = Conversation(backend, memory)
+        async with LlmProvider(llm, server=gemma_server) as provider:
+            conversation = Conversation(provider, memory)
             await conversation.prefill("What did I tell you about my sister's")
             await conversation.reply_to("What did I tell you about my sister's birthday?")
             turn = conversation.turns[-1]

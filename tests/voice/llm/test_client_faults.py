@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from koe.config.schema import LlmSettings
-from koe.voice.llm.client import ChatClient, Endpoint, Message
+from koe.voice.llm.client import ChatClient
 from koe.voice.llm.errors import (
     AuthFailed,
     EndpointUnreachable,
@@ -19,6 +19,7 @@ from koe.voice.llm.errors import (
     ServerFailed,
     StreamBroken,
 )
+from koe.voice.llm.types import Endpoint, Message
 from tests.net import port_of, refusing_port
 
 from .fault_server import FaultServer

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from koe.config.errors import ModelError
-from koe.voice.llm.models import GEMMA_270M, assemble, is_intact, resolve_gguf
+from koe.config.files import is_intact
+from koe.voice.llm.models import GEMMA_270M, assemble, resolve_gguf
 
 pytestmark = pytest.mark.slow
 

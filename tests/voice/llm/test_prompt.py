@@ -4,7 +4,7 @@ import itertools
 from datetime import datetime
 
 from koe.voice.conversation.prompt import ConversationPrompt, estimate_tokens, user_message
-from koe.voice.llm.client import Message
+from koe.voice.llm.types import Message
 
 DAY = datetime(2026, 11, 28, 9, 30)
 

@@ -10,8 +10,8 @@ import pytest
 from koe.config.loader import load_settings
 from koe.config.schema import LlmSettings
 from koe.voice.conversation.conversation import Conversation
-from koe.voice.conversation.memory_port import ChatMemory
-from koe.voice.llm.provider import LlmBackend
+from koe.voice.conversation.memory_port import ConversationMemory
+from koe.voice.llm.provider import LlmProvider
 from koe.voice.llm.server import LocalServer
 
 pytestmark = pytest.mark.slow
@@ -33,17 +33,17 @@ def ask(qwen_server: LocalServer, question: str) -> str:
     llm = LlmSettings(temperature=0.0, max_tokens=60)
 
     async def converse() -> str:
-        memory = await ChatMemory.open(settings)
+        memory = await ConversationMemory.open(settings)
         await asyncio.to_thread(remember_the_past, memory)
-        async with LlmBackend(llm, server=qwen_server) as backend:
-            reply = await Conversation(backend, memory).reply_to(question)
+        async with LlmProvider(llm, server=qwen_server) as provider:
+            reply = await Conversation(provider, memory).reply_to(question)
         await memory.close()
         return reply
 
     return asyncio.run(converse())
 
 
-def remember_the_past(memory: ChatMemory) -> None:
+def remember_the_past(memory: ConversationMemory) -> None:
     from koe.memory.summary import store_summary
 
     now = datetime.now().astimezone()

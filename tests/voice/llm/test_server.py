@@ -15,10 +15,11 @@ import httpx
 import pytest
 
 from koe.voice.conversation.conversation import Conversation
-from koe.voice.llm.client import ChatClient, Message
+from koe.voice.llm.client import ChatClient
 from koe.voice.llm.errors import LlmError
-from koe.voice.llm.provider import LlmBackend
+from koe.voice.llm.provider import LlmProvider
 from koe.voice.llm.server import LocalServer
+from koe.voice.llm.types import Message
 
 from .helpers import GEMMA_TEMPLATE, gemma_settings, read_until
 
@@ -99,7 +100,7 @@ def test_closing_the_reply_stops_the_server_generating(gemma_server: LocalServer
 
 
 def test_a_crashed_server_is_restarted_on_the_next_turn(gemma_path: Path) -> None:
-    backend = LlmBackend(gemma_settings(gemma_path, max_tokens=6))
+    backend = LlmProvider(gemma_settings(gemma_path, max_tokens=6))
     conversation = Conversation(backend)
 
     async def crash_then_ask() -> tuple[str, str]:

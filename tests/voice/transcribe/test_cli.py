@@ -18,6 +18,7 @@ import webvtt
 
 from koe.voice.stt.segments import Transcript, TranscriptSegment
 from koe.voice.stt.speech_set import SpeechClip
+from koe.voice.stt.wer import normalise
 from koe.voice.transcribe.job import FileResult
 from koe.voice.transcribe.progress import JsonLinesReporter, TerminalReporter
 from tests.audio_files import tone, write_audio
@@ -37,17 +38,22 @@ def jfk(speech: list[SpeechClip], tmp_path: Path) -> Path:
     return Path(shutil.copy(clip.path, tmp_path / "jfk.flac"))
 
 
+def starts_like_jfk(text: str) -> bool:
+    """Compared as normalised words: punctuation and casing differ by CPU."""
+    return normalise(text)[:5] == ["and", "so", "my", "fellow", "americans"]
+
+
 def test_all_formats_written_beside_the_file(jfk: Path) -> None:
     run = koe("transcribe", str(jfk), "--format", "all", "--word-timestamps")
     assert run.returncode == 0, run.stderr
     subs = list(srt.parse((jfk.parent / "jfk.srt").read_text()))
-    assert "ask not what your country" in " ".join(s.content for s in subs).replace("\n", " ")
+    assert "ask not what your country" in " ".join(normalise(" ".join(s.content for s in subs)))
     captions = webvtt.read(str(jfk.parent / "jfk.vtt"))
     assert captions[0].start == "00:00:00.000"
     data = json.loads((jfk.parent / "jfk.json").read_text())
     assert data["language"] == "en" and data["model"] == "tiny.en"
     assert data["segments"][0]["words"] and "avg_logprob" in data["segments"][0]
-    assert (jfk.parent / "jfk.txt").read_text().lower().startswith("and so my fellow americans")
+    assert starts_like_jfk((jfk.parent / "jfk.txt").read_text())
 
 
 def test_bad_files_do_not_stop_the_good_ones(jfk: Path, tmp_path: Path) -> None:
@@ -85,7 +91,7 @@ def test_json_lines_for_scripts(jfk: Path, tmp_path: Path) -> None:
 def test_stdout_output_streams_text(jfk: Path) -> None:
     run = koe("transcribe", str(jfk), "-o", "-")
     assert run.returncode == 0
-    assert run.stdout.lower().startswith("and so my fellow americans")
+    assert starts_like_jfk(run.stdout)
     assert not list(jfk.parent.glob("jfk.txt"))
 
 
@@ -134,18 +140,21 @@ def _result(path: Path, duration: float, elapsed: float) -> FileResult:
 
 def test_terminal_bar_shows_audio_done_and_speed() -> None:
     err = io.StringIO()
-    reporter = TerminalReporter(err=err)
+    clock = [100.0]
+    reporter = TerminalReporter(err=err, now=lambda: clock[0], tick_seconds=0.01)
     path = Path("talk.wav")
     reporter.started(path, 120.0)
     assert "talk.wav [----------------------------]   0%  0:00/2:00  working" in err.getvalue()
-    reporter._began -= 2.0  # as if two seconds had passed
-    reporter._last_draw = 0.0
+    clock[0] += 2.0  # two seconds pass
     reporter.segment(path, TranscriptSegment(0.0, 60.0, "hello"), elapsed=2.0)
-    time.sleep(0.6)  # the ticker redraws in between segments
+    bar = r"talk.wav \[#{14}-{14}\]  50%  1:00/2:00  30\.0x real time"
+    assert re.search(bar, err.getvalue())
+    # The ticker redraws in between segments, so the bar never looks frozen.
+    deadline = time.monotonic() + 30
+    while err.getvalue().count(" 50%  1:00/2:00") < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
     reporter.finished(_result(path, 120.0, 4.0))
     screen = err.getvalue()
-    bar = r"talk.wav \[#{14}-{14}\]  50%  1:00/2:00  (29\.\d|30\.0)x real time"
-    assert re.search(bar, screen)  # ~2 s of the (real) clock have passed
     assert screen.count(" 50%  1:00/2:00") >= 2
     assert "talk.wav: 2:00 of audio in 4.0 s (30.0x real time) -> talk.txt" in screen
 
