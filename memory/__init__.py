@@ -2,12 +2,13 @@
 
 The public surface (the LLM turn and the voice loop are built against these names):
 
-memory/store.py
+memory/records.py
     @dataclass(frozen=True) class MemoryRecord:
         id: str; text: str; role: str            # "user" | "assistant" | "summary"
         conversation: str; timestamp: float      # UTC epoch seconds
         user: str = "default"; source: str = "voice"   # voice | text | import
         interrupted: bool = False; spoken: str | None = None  # assistant: what was played
+memory/store.py
     class MemoryStore:
         @classmethod open(cls, settings: MemorySettings) -> MemoryStore
         add_turn(self, role, text, conversation, *, at=None, user=None, source="voice",
@@ -17,6 +18,9 @@ memory/store.py
         records(self, *, since, until, conversation, user, roles, limit) -> list[MemoryRecord]
         search(self, query, k, *, since, until, conversation, user, roles) -> list[Hit]
         get(self, ids) / delete(self, ids) / count(self) / close(self)
+        call(self, fn) / reload_collection(self) / pages(self, where)   # for compaction
+memory/collection.py  open_collection(): create or open, finish an interrupted rebuild
+memory/search.py      Hit; nearest_memories(): nearest neighbours within filters and windows
 memory/recall.py
     @dataclass(frozen=True) class Recalled:
         record: MemoryRecord; score: float; similarity: float = 0.0; excerpt: str = ""

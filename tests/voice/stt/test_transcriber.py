@@ -116,6 +116,7 @@ def test_other_language_selects_the_multilingual_model(tmp_path: Path) -> None:
     german = Transcriber.load(SttSettings(), language="de")
     assert german.resolved.requested == "base"
     words = normalise(text_of(german, decode_file(wav).samples))
-    assert words[:2] == ["guten", "morgen"]  # robotic espeak: the rest of the sentence is hit and miss
+    # robotic espeak: the rest of the sentence is hit and miss
+    assert "guten morgen" in " ".join(words)
     detected = Transcriber.load(SttSettings(language="auto"))
     assert detected.transcribe(decode_file(wav).samples).language == "de"
