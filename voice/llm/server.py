@@ -9,10 +9,12 @@ from __future__ import annotations
 import atexit
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -55,10 +57,21 @@ class LocalServer:
 
     def ensure_running(self) -> str:
         """Start the server if it is not running (first use, or after a crash); its base URL."""
-        if not self.running:
+        if not self.running or not self._listening():
             self.stop()
             self.start()
         return self.base_url
+
+    def _listening(self) -> bool:
+        """Whether the port still accepts connections. A killed server closes its socket a
+        moment before the process can be reaped, so `running` alone may still say yes."""
+        assert self._url is not None
+        parts = urlsplit(self._url)
+        try:
+            with socket.create_connection((parts.hostname, parts.port), timeout=1.0):
+                return True
+        except OSError:
+            return False
 
     def start(self) -> None:
         model = resolve_gguf(self.settings.model)
