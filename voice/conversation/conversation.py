@@ -36,6 +36,18 @@ class TurnOutcome:
     stats: ReplyStats = field(default_factory=ReplyStats)
 
 
+@dataclass
+class Draft:
+    """A reply prepared before the question is final: memories recalled, prompt built, and
+    nothing stored. The voice loop drafts at a pause in speech; `confirm` stores the question
+    once the endpoint confirms it, and an unconfirmed draft is simply dropped."""
+
+    outcome: TurnOutcome
+    pending: PendingTurn
+    record_ids: list[str] = field(default_factory=list)
+    confirmed: bool = False
+
+
 class Conversation:
     def __init__(self, provider: LlmProvider, memory: ConversationMemory | None = None, *,
                  history_tokens: int = 1500, conversation_id: str | None = None) -> None:
@@ -108,6 +120,55 @@ class Conversation:
             outcome.interrupted = not finished
             if finished or parts:  # a failed turn leaves no half-answer in the prompt
                 await self._keep(pending, outcome, record_ids)
+
+    async def draft(self, question: str) -> Draft:
+        """Recall and build the prompt for `question`; stores nothing."""
+        self._cancel_prefill()
+        outcome = TurnOutcome(question)
+        quoted = await self._recall(question, exclude=self.prompt.known_ids())
+        outcome.memories_quoted = len(quoted)
+        block = self.memory.block(quoted) if self.memory and quoted else ""
+        return Draft(outcome, self.prompt.prepare(question, block, (r.record.id for r in quoted)))
+
+    async def stream_draft(self, draft: Draft) -> AsyncIterator[str]:
+        """Stream the reply to a draft; it may start before the draft is confirmed, and closing
+        it early stops the model at once. `finish_draft` keeps the reply afterwards."""
+        client = await self.llm.client()
+        reply = client.stream(draft.pending.messages)
+        draft.outcome.stats = reply.stats
+        try:
+            async for delta in reply:
+                draft.outcome.reply += delta
+                yield delta
+        finally:
+            await reply.aclose()
+
+    async def confirm(self, draft: Draft) -> None:
+        """The question is final: store it (durable when this returns)."""
+        if draft.confirmed:
+            return
+        draft.confirmed = True
+        self.turns.append(draft.outcome)
+        if self.memory:
+            record = await self.memory.remember("user", draft.outcome.question, self.id)
+            draft.record_ids.append(record.id)
+
+    async def finish_draft(self, draft: Draft, spoken: str | None = None,
+                           interrupted: bool = False) -> None:
+        """Keep a confirmed draft's reply: in memory (with what was actually `spoken` when the
+        reply was cut short) and in the prompt history, which holds what the user heard."""
+        if not draft.confirmed:
+            return
+        outcome = draft.outcome
+        outcome.interrupted = interrupted
+        heard = outcome.reply if spoken is None else spoken
+        if self.memory and outcome.reply:
+            record = await asyncio.shield(self.memory.remember(
+                "assistant", outcome.reply, self.id, interrupted=interrupted,
+                spoken=spoken if interrupted else None))
+            draft.record_ids.append(record.id)
+        if heard or not interrupted:
+            self.prompt.finish(draft.pending, heard, draft.record_ids)
 
     async def reply_to(self, question: str, on_delta: Callable[[str], None] | None = None) -> str:
         """The whole reply (deltas go to `on_delta` as they arrive)."""

@@ -20,10 +20,14 @@ if TYPE_CHECKING:
 
 
 class ConversationMemory:
-    def __init__(self, store: MemoryStore, recall_count: int, source: str = "text") -> None:
+    def __init__(self, store: MemoryStore, recall_count: int, source: str = "text",
+                 min_relevance: float = 0.0) -> None:
+        """`min_relevance` (0-1): memories scoring below it are not quoted at all, so a
+        question that has nothing to do with memory costs no prompt tokens."""
         self.store = store
         self.recall_count = recall_count
         self.source = source
+        self.min_relevance = min_relevance
 
     @classmethod
     async def open(cls, settings: Settings, source: str = "text") -> ConversationMemory:
@@ -47,7 +51,8 @@ class ConversationMemory:
 
         extra = min(len(exclude), MAX_EXTRA_RECALL)
         found = await asyncio.to_thread(recall, self.store, question, self.recall_count + extra)
-        return [r for r in found if r.record.id not in exclude][: self.recall_count]
+        return [r for r in found if r.record.id not in exclude
+                and r.score >= self.min_relevance][: self.recall_count]
 
     @staticmethod
     def block(items: list[Recalled]) -> str:
