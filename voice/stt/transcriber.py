@@ -69,14 +69,17 @@ class Transcriber:
 
     def transcribe(self, audio: np.ndarray, *, word_timestamps: bool = False,
                    batch_size: int = 0, batch_chunk_seconds: float = 30.0,
-                   repair_skipped: bool = True) -> TranscriptionRun:
+                   repair_skipped: bool = True,
+                   window_seconds: int | None = None) -> TranscriptionRun:
         """Decode `audio` (16 kHz mono float32); batch_size > 1 uses the batched pipeline,
         which cuts speech into chunks of at most `batch_chunk_seconds` and, with
-        `repair_skipped`, transcribes again any stretch of speech it left out."""
+        `repair_skipped`, transcribes again any stretch of speech it left out.
+        `window_seconds` shortens Whisper's 30 s input window for short utterances."""
         if batch_size > 1 and self.stt.guards.vad_filter:
             return self._transcribe_batched(audio, word_timestamps, batch_size,
                                             batch_chunk_seconds, repair_skipped)
-        raw, info = self.model.transcribe(audio, **self._options(word_timestamps))
+        raw, info = self.model.transcribe(audio, chunk_length=window_seconds,
+                                          **self._options(word_timestamps))
         segments = (_from_whisper(s) for s in raw)
         return TranscriptionRun(info.language, guard_segments(segments, self.stt.guards))
 
