@@ -1,1 +1,7 @@
-"""Turn-taking as pure state machines (no I/O): VAD framing, endpointing."""
+"""Turn-taking as pure state machines (no I/O): VAD framing, endpointing.
+
+`Segmenter` is the one the voice loop uses: raw 16 kHz int16 PCM in, `TurnEvent`s out.
+Underneath: `pcm` (format, input checks, a position-addressed buffer), `highpass` (the rumble
+filter the detector listens through), `vad` (webrtcvad frames), `thresholds` (seconds from
+`[listen]`), `endpointer` (the state machine on is_speech flags), `events`.
+"""
