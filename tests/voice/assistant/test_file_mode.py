@@ -1,0 +1,135 @@
+"""The voice loop end to end in file mode: spoken questions in, spoken answers out, remembered.
+
+Real parts throughout: Piper speaks the questions, webrtcvad endpoints them, Whisper hears
+them, the packaged Qwen answers through llama.cpp, Piper speaks the answers, and Whisper
+checks what was said. Answers are checked by normalised words, never exact text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from koe.config.schema import MemorySettings, Settings
+from koe.memory.store import MemoryStore
+from koe.voice.assistant.loop import Assistant
+from koe.voice.assistant.parts import Parts
+from koe.voice.assistant.report import TurnReport
+from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
+from koe.voice.audio.files import SAMPLE_RATE
+from koe.voice.audio.wav import write_wav
+from koe.voice.llm.provider import LlmProvider
+from koe.voice.llm.server import LocalServer
+from koe.voice.stt.transcriber import Transcriber
+from koe.voice.stt.wer import normalise
+from koe.voice.tts.script import Line
+from koe.voice.tts.splitter import SentenceSplitter
+from tests.voice.assistant.helpers import first_sound_after, question_file, words_said
+from tests.voice.turns.signals import click, cough, door_slam, room, silence
+
+pytestmark = pytest.mark.slow
+FACT = "My sister Hannah's birthday is on the twelfth of May."
+
+
+def settings_for(tmp_path: Path) -> Settings:
+    return Settings(memory=MemorySettings(path=str(tmp_path / "store")))
+
+
+def converse(settings: Settings, server: LocalServer, question: Path,
+             reply: Path) -> list[TurnReport]:
+    async def go() -> list[TurnReport]:
+        provider = LlmProvider(settings.llm, server=server)
+        parts = await Parts.load(settings, provider=provider)
+        try:
+            assistant = Assistant(settings, parts.hearing, parts.conversation,
+                                  parts.synthesizer, SentenceSplitter)
+            async with FileSpeaker(reply) as speaker, FileMicrophone(question) as microphone:
+                return await assistant.run(microphone, speaker)
+        finally:
+            await parts.close()
+    return asyncio.run(go())
+
+
+def test_two_questions_are_two_turns_and_the_answer_uses_memory(
+        tmp_path: Path, qwen_server: LocalServer, transcriber: Transcriber) -> None:
+    settings = settings_for(tmp_path)
+    with MemoryStore.open(settings.memory) as store:
+        store.add_turn("user", FACT, "earlier", at=time.time() - 3 * 86400)
+    said = question_file(tmp_path / "q.wav", [Line("When is my sister Hannah's birthday?", 9.0),
+                                              Line("What is the capital of France?", 8.0)])
+    reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav")
+
+    assert len(reports) == 2
+    assert "hannah" in " ".join(normalise(reports[0].transcript))
+    assert reports[0].memories and "Hannah" in reports[0].memories[0]
+    heard = words_said(transcriber, tmp_path / "r.wav")
+    assert "may" in heard and {"twelfth", "12th", "12"} & set(heard)
+    assert "paris" in heard
+    # Each reply starts after its question ended, on the input's timeline.
+    for line, report in zip(said, reports, strict=True):
+        assert first_sound_after(tmp_path / "r.wav", line.end) is not None
+        assert report.first_audio is not None and report.first_audio > line.end
+    with MemoryStore.open(settings.memory) as store:
+        turns = [r for r in store.records() if r.conversation != "earlier"]
+    # Every utterance and reply, then the conversation's summary as it ended.
+    assert [r.role for r in turns] == ["user", "assistant", "user", "assistant", "summary"]
+    assert {r.source for r in turns[:4]} == {"voice"}
+
+
+def test_noise_and_silence_start_no_turn(tmp_path: Path, qwen_server: LocalServer) -> None:
+    pcm = room(silence(1.0), click(30), silence(1.0), cough(), silence(1.0), door_slam(),
+               silence(3.0))
+    write_wav(tmp_path / "noise.wav", pcm, SAMPLE_RATE)
+    reports = converse(settings_for(tmp_path), qwen_server, tmp_path / "noise.wav",
+                       tmp_path / "r.wav")
+    assert reports == []
+    assert first_sound_after(tmp_path / "r.wav", 0.0) is None
+
+
+def test_a_question_with_a_pause_inside_is_answered_once(
+        tmp_path: Path, qwen_server: LocalServer, transcriber: Transcriber) -> None:
+    question_file(tmp_path / "q.wav", [Line("What is the capital", 0.45),
+                                       Line("of Japan?", 8.0)])
+    reports = converse(settings_for(tmp_path), qwen_server, tmp_path / "q.wav",
+                       tmp_path / "r.wav")
+    assert len(reports) == 1
+    assert normalise(reports[0].transcript)[-2:] == ["of", "japan"]
+    assert "tokyo" in words_said(transcriber, tmp_path / "r.wav")
+
+
+def test_koe_run_in_file_mode_writes_replies_and_a_report(
+        tmp_path: Path, qwen_path: Path, transcriber: Transcriber) -> None:
+    """The real command, as a user or a script runs it."""
+    question_file(tmp_path / "q.wav", [Line("What colour is the sky on a clear day?", 7.0)])
+    env = {**os.environ, "KOE_LLM_LOCAL_MODEL": str(qwen_path),
+           "KOE_LLM_LOCAL_CONTEXT_SIZE": "2048", "KOE_MEMORY_PATH": str(tmp_path / "store")}
+    done = subprocess.run([sys.executable, "-m", "koe.voice", "run", "--input",
+                           str(tmp_path / "q.wav"), "--output", str(tmp_path / "r.wav"),
+                           "--report", "-"], capture_output=True, text=True, env=env,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    turns = json.loads(done.stdout)["turns"]
+    assert len(turns) == 1 and turns[0]["latency"] > 0
+    assert "blue" in words_said(transcriber, tmp_path / "r.wav")
+    assert "Traceback" not in done.stderr
+
+
+def test_file_mode_needs_an_input_for_its_output(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "koe.voice", "run", "--output",
+                           str(tmp_path / "r.wav")], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert done.stderr.startswith("koe: error: --output needs --input")
+
+
+def test_a_missing_input_file_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "koe.voice", "run", "--input",
+                           str(tmp_path / "nope.wav")], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr and "nope.wav" in done.stderr.splitlines()[0]

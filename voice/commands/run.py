@@ -1,0 +1,119 @@
+"""`koe run`: the hands-free voice loop, on sound devices or (for tests) on audio files."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from koe.config.schema import Settings
+    from koe.voice.assistant.parts import Parts
+    from koe.voice.assistant.report import TurnReport
+    from koe.voice.assistant.status import ConsoleView
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run", help="talk with koe: listen, answer aloud, remember",
+        description="The voice assistant: listens on the microphone, answers aloud and "
+        "remembers every turn, until Ctrl-C. With --input it listens to an audio file at "
+        "real-time pace instead, and with --output writes what it would have said on the "
+        "same timeline.")
+    p.add_argument("--input-device", metavar="NAME|INDEX",
+                   help="microphone (audio.input_device; `koe devices` lists them)")
+    p.add_argument("--output-device", metavar="NAME|INDEX",
+                   help="speaker (audio.output_device)")
+    p.add_argument("--input", metavar="FILE", type=Path,
+                   help="an audio file as the microphone (several questions: several turns)")
+    p.add_argument("--output", metavar="FILE", type=Path,
+                   help="with --input: a WAV file of the replies, aligned with the input")
+    p.add_argument("--report", metavar="PATH",
+                   help="write each turn (transcript, reply, memories, stage times) as JSON; "
+                   "'-' for standard output")
+    p.add_argument("--endpoint", help="OpenAI-compatible base URL, or 'local' (llm.endpoint)")
+    p.add_argument("--model", help="model name sent to the endpoint (llm.model)")
+    p.add_argument("--no-memory", action="store_true",
+                   help="neither recall nor store anything this session")
+    p.add_argument("--verbose", action="store_true", help="log every turn event with its time")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from koe.config.errors import KoeError
+    from koe.config.loader import apply_overrides, load_settings
+    from koe.voice.assistant.status import ConsoleView
+
+    if args.output is not None and args.input is None:
+        raise KoeError("--output needs --input", hint="koe run --input questions.wav "
+                       "--output replies.wav; without them koe uses the sound devices")
+    if args.input is not None:
+        from koe.voice.audio.files import decode_file
+
+        decode_file(args.input)  # a missing or unreadable file is said before models load
+    settings = apply_overrides(load_settings(args.config), {
+        "llm.endpoint": args.endpoint, "llm.model": args.model,
+        "audio.input_device": args.input_device, "audio.output_device": args.output_device,
+    }, "command line")
+    view = ConsoleView(out=None if args.report == "-" else sys.stdout, verbose=args.verbose)
+    try:
+        with asyncio.Runner() as runner:
+            reports = runner.run(_converse(settings, args, view))
+    finally:
+        view.close()
+    if args.report:
+        _write_report(reports, args.report)
+    return 0
+
+
+async def _converse(settings: Settings, args: argparse.Namespace,
+                    view: ConsoleView) -> list[TurnReport]:
+    from koe.voice.assistant.loop import Assistant
+    from koe.voice.assistant.parts import Parts
+    from koe.voice.tts.splitter import SentenceSplitter
+
+    async with AsyncExitStack() as stack:
+        microphone, speaker = _devices(settings, args)
+        view.note("loading Whisper, the voice, memory and the language model...")
+        parts = await Parts.load(settings, remember=not args.no_memory)
+        stack.push_async_callback(_close, parts)
+        assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
+                              SentenceSplitter, observe=view)
+        await stack.enter_async_context(speaker)
+        await stack.enter_async_context(microphone)  # the clock starts now: koe is ready
+        view.note("listening; Ctrl-C ends" if args.input is None else f"listening to {args.input}")
+        try:
+            return await assistant.run(microphone, speaker)
+        except asyncio.CancelledError:
+            return assistant.reports
+
+
+def _devices(settings: Settings, args: argparse.Namespace) -> tuple[object, object]:
+    from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
+    from koe.voice.audio.microphone import Microphone
+    from koe.voice.audio.speaker import Speaker
+
+    if args.input is not None:
+        return FileMicrophone(args.input), FileSpeaker(args.output)
+    return Microphone.from_settings(settings.audio), Speaker.from_settings(settings.audio)
+
+
+async def _close(parts: Parts) -> None:
+    """The conversation's summary is written to memory; a second Ctrl-C skips it."""
+    try:
+        await parts.close(summarize=parts.conversation.turns != [])
+    except asyncio.CancelledError:
+        await parts.close(summarize=False)
+
+
+def _write_report(reports: list[TurnReport], where: str) -> None:
+    from koe.voice.assistant.report import write_report
+
+    if where == "-":
+        write_report(reports, sys.stdout)
+        return
+    with open(where, "w", encoding="utf-8") as out:
+        write_report(reports, out)
