@@ -104,9 +104,15 @@ def check_llm(settings: Settings) -> Iterator[Check]:
     yield from llm_checks(settings)
 
 
+def check_tts(settings: Settings) -> Iterator[Check]:
+    from koe.voice.tts.doctor import tts_checks
+
+    yield from tts_checks(settings)
+
+
 CheckGroup = Callable[[Settings], Iterator[Check]]
 # Checks that need settings, one group per feature.
-SETTINGS_CHECKS: list[CheckGroup] = [check_models, check_memory, check_llm]
+SETTINGS_CHECKS: list[CheckGroup] = [check_models, check_memory, check_llm, check_tts]
 
 
 def run_checks(config_path: str | None) -> list[Check]:

@@ -29,6 +29,7 @@ from koe.voice.audio.chunks import AudioSink, AudioSource, Played
 from koe.voice.audio.files import SAMPLE_RATE
 from koe.voice.conversation.conversation import Conversation
 from koe.voice.tts.chunk import SpokenChunk
+from koe.voice.tts.speakable import speakable
 from koe.voice.turns.events import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 from koe.voice.turns.segmenter import Segmenter
 
@@ -235,6 +236,6 @@ class Assistant:
         if not self.settings.run.speak_errors:
             return
         with contextlib.suppress(KoeError):
-            said = await asyncio.to_thread(self.synthesizer.speak, error.message)
+            said = await asyncio.to_thread(self.synthesizer.speak, speakable(error.message))
             self._speaker.play(said.pcm, said.sample_rate, tag=said)
             await self._speaker.drained()

@@ -14,9 +14,6 @@ from koe.voice.audio.files import SAMPLE_RATE
 from koe.voice.audio.resample import resample
 from koe.voice.tts.synthesizer import PiperSynthesizer
 
-# int16 level above which a sample counts as voice, not the voice's lead-in/out.
-VOICE_LEVEL = 300
-
 
 @dataclass(frozen=True)
 class Line:
@@ -40,10 +37,9 @@ def speak_script(synthesizer: PiperSynthesizer, lines: list[Line], lead_in: floa
     for line in lines:
         chunk = synthesizer.speak(line.text)
         pcm = resample(chunk.pcm, chunk.sample_rate, SAMPLE_RATE)
-        loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > VOICE_LEVEL)
-        first, last = (int(loud[0]), int(loud[-1]) + 1) if loud.size else (0, 0)
-        said.append(SaidLine(line.text, (position + first) / SAMPLE_RATE,
-                             (position + last) / SAMPLE_RATE))
+        first, last = (edge / chunk.sample_rate for edge in chunk.voiced)
+        said.append(SaidLine(line.text, position / SAMPLE_RATE + first,
+                             position / SAMPLE_RATE + last))
         pause = np.zeros(int(line.pause_after * SAMPLE_RATE), dtype=np.int16)
         parts += [pcm, pause]
         position += len(pcm) + len(pause)

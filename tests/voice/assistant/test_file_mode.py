@@ -35,6 +35,9 @@ from tests.voice.assistant.helpers import first_sound_after, question_file, word
 from tests.voice.turns.signals import click, cough, door_slam, room, silence
 
 pytestmark = pytest.mark.slow
+# Half-duplex: a question asked while koe still answers the last one is not heard, so each
+# question leaves room for the answer, also on a slow or busy machine.
+PAUSE = 15.0
 FACT = "My sister Hannah's birthday is on the twelfth of May."
 
 
@@ -62,8 +65,8 @@ def test_two_questions_are_two_turns_and_the_answer_uses_memory(
     settings = settings_for(tmp_path)
     with MemoryStore.open(settings.memory) as store:
         store.add_turn("user", FACT, "earlier", at=time.time() - 3 * 86400)
-    said = question_file(tmp_path / "q.wav", [Line("When is my sister Hannah's birthday?", 9.0),
-                                              Line("What is the capital of France?", 8.0)])
+    said = question_file(tmp_path / "q.wav", [Line("When is my sister Hannah's birthday?", PAUSE),
+                                              Line("What is the capital of France?", PAUSE)])
     reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav")
 
     assert len(reports) == 2
@@ -96,7 +99,7 @@ def test_noise_and_silence_start_no_turn(tmp_path: Path, qwen_server: LocalServe
 def test_a_question_with_a_pause_inside_is_answered_once(
         tmp_path: Path, qwen_server: LocalServer, transcriber: Transcriber) -> None:
     question_file(tmp_path / "q.wav", [Line("What is the capital", 0.45),
-                                       Line("of Japan?", 8.0)])
+                                       Line("of Japan?", PAUSE)])
     reports = converse(settings_for(tmp_path), qwen_server, tmp_path / "q.wav",
                        tmp_path / "r.wav")
     assert len(reports) == 1
@@ -107,7 +110,7 @@ def test_a_question_with_a_pause_inside_is_answered_once(
 def test_koe_run_in_file_mode_writes_replies_and_a_report(
         tmp_path: Path, qwen_path: Path, transcriber: Transcriber) -> None:
     """The real command, as a user or a script runs it."""
-    question_file(tmp_path / "q.wav", [Line("What colour is the sky on a clear day?", 7.0)])
+    question_file(tmp_path / "q.wav", [Line("What colour is the sky on a clear day?", PAUSE)])
     env = {**os.environ, "KOE_LLM_LOCAL_MODEL": str(qwen_path),
            "KOE_LLM_LOCAL_CONTEXT_SIZE": "2048", "KOE_MEMORY_PATH": str(tmp_path / "store")}
     done = subprocess.run([sys.executable, "-m", "koe.voice", "run", "--input",
