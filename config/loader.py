@@ -35,11 +35,8 @@ def load_settings(
     sources: dict[str, str] = {}
 
     user_file, explicit = _user_file(path, environ)
-    if explicit and not user_file.is_file():
-        raise ConfigError(
-            f"config file {user_file} does not exist",
-            hint="create it (see config/default.toml for every key) or drop --config",
-        )
+    if explicit:
+        _check_named_file(user_file)
     if user_file.is_file():
         user = _read_toml(user_file, str(user_file))
         _merge(merged, user, str(user_file), sources)
@@ -59,8 +56,24 @@ def settings_sources(path: str | Path | None = None) -> list[str]:
 
 def _user_file(path: str | Path | None, environ: Mapping[str, str]) -> tuple[Path, bool]:
     """The user's settings file, and whether it was named explicitly (then it must exist)."""
-    explicit = path or environ.get("KOE_CONFIG")
+    explicit = path if path is not None else environ.get("KOE_CONFIG")
+    if explicit is not None and not str(explicit).strip():
+        raise ConfigError("the settings file name is empty",
+                          hint="name a .toml file with --config (or $KOE_CONFIG), or drop it")
     return (Path(explicit).expanduser() if explicit else user_config_file()), bool(explicit)
+
+
+def _check_named_file(path: Path) -> None:
+    """A file named with --config or $KOE_CONFIG must be one: say what it is instead."""
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder, not a settings file",
+                          hint="name a .toml file inside it, e.g. "
+                          f"{path / 'config.toml'} (see config/default.toml for every key)")
+    if not path.exists():
+        raise ConfigError(
+            f"config file {path} does not exist",
+            hint="create it (see config/default.toml for every key) or drop --config",
+        )
 
 
 def _read_toml(source: Any, label: str) -> dict[str, Any]:
@@ -68,8 +81,11 @@ def _read_toml(source: Any, label: str) -> dict[str, Any]:
         return tomllib.loads(source.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{label} is not valid TOML: {exc}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {label}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{label} is not UTF-8 text (byte {exc.start})",
+                          hint="save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {label}: {(exc.strerror or str(exc)).lower()}") from exc
 
 
 def _merge(base: dict[str, Any], update: Mapping[str, Any], source: str,
@@ -153,9 +169,21 @@ def _validate(merged: dict[str, Any], sources: dict[str, str]) -> Settings:
                 f"unknown setting {dotted} (from {origin})",
                 hint="see config/default.toml for the keys koe knows",
             ) from exc
+        reason = err["msg"].removeprefix("Value error, ")
+        hint = getattr(err.get("ctx", {}).get("error"), "hint", "")
+        if err["type"] == "string_pattern_mismatch":  # a regex tells a user nothing
+            reason = "not in the form this setting takes"
+            hint = f"see the comment on {dotted.rsplit('.', 1)[-1]} in config/default.toml"
         raise ConfigError(
-            f"bad value for {dotted}: {err.get('input')!r} (from {origin}): {err['msg']}"
+            f"bad value for {dotted}: {_shown(err.get('input'))} (from {origin}): {reason}",
+            hint=hint,
         ) from exc
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, cut short: an error line must stay one readable line."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _source_of_parent(dotted: str, sources: dict[str, str]) -> str | None:

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from koe.config.validators import EndpointUrl, Language
+
 
 class Section(BaseModel):
     """Base for every section: unknown keys are errors, values are checked on assignment."""
@@ -21,12 +23,15 @@ class GuardSettings(Section):
     min_avg_logprob: float = Field(-1.5, le=0.0)
     max_no_speech_prob: float = Field(0.9, ge=0.0, le=1.0)
     max_repeats: int = Field(3, ge=1)
+    short_clip_seconds: float = Field(1.0, ge=0.0)
+    short_clip_max_no_speech_prob: float = Field(0.6, ge=0.0, le=1.0)
+    max_syllables_per_second: float = Field(8.0, gt=0.0)
 
 
 class SttSettings(Section):
     model: str = Field("tiny.en", min_length=1)
     multilingual_model: str = Field("base", min_length=1)
-    language: str = Field("en", pattern=r"^(auto|[a-z]{2,3})$")
+    language: Language = "en"
     beam_size: int = Field(5, ge=1, le=20)
     compute_type: Literal["int8", "int8_float32", "int16", "float16", "float32", "default"] = (
         "int8"
@@ -58,7 +63,7 @@ class LocalLlmSettings(Section):
 
 
 class LlmSettings(Section):
-    endpoint: str = Field("local", pattern=r"^(local|https?://\S+)$")
+    endpoint: EndpointUrl = "local"
     model: str = ""
     api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     temperature: float = Field(0.7, ge=0.0, le=2.0)
@@ -68,6 +73,8 @@ class LlmSettings(Section):
     read_timeout: float = Field(30.0, gt=0)
     max_retries: int = Field(3, ge=0, le=10)
     history_tokens: int = Field(1500, ge=0)
+    max_reply_seconds: float = Field(180.0, gt=0, allow_inf_nan=False)
+    max_reply_chars: int = Field(4000, ge=100)
     local: LocalLlmSettings = LocalLlmSettings()
 
 

@@ -10,6 +10,11 @@ from koe.voice.llm.errors import MalformedReply, StreamBroken
 from koe.voice.llm.sse import SseDecoder
 from koe.voice.llm.types import ReplyStats
 
+# Lines that are no part of an event stream, tolerated before any event: a server that
+# answers with something else entirely is told apart at once, not at a timeout.
+MAX_STRAY_LINES = 20
+_SSE_FIELDS = ("data", "event", "id", "retry")
+
 
 class ChunkParser:
     """Chat-completion chunks from SSE lines: text deltas out, stats and errors noted."""
@@ -18,10 +23,24 @@ class ChunkParser:
         self.stats = stats
         self.done = False
         self._sse = SseDecoder()
+        self._events = 0
+        self._stray = 0
 
     def feed(self, line: str) -> list[str]:
+        self._check_stray(line)
         event = self._sse.feed(line)
-        return self._handle(event.data, event.event) if event else []
+        if event is None:
+            return []
+        self._events += 1
+        return self._handle(event.data, event.event)
+
+    def _check_stray(self, line: str) -> None:
+        if self._events or not line or line.startswith(":"):
+            return
+        if line.partition(":")[0] not in _SSE_FIELDS:
+            self._stray += 1
+            if self._stray > MAX_STRAY_LINES:
+                raise MalformedReply(f"not an event stream: {one_line(line, 80)}")
 
     def finish(self) -> None:
         """The stream ended without [DONE]: fine after a finish reason, broken otherwise."""

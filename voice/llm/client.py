@@ -19,21 +19,28 @@ import httpx
 from koe.config.errors import one_line
 from koe.config.schema import LlmSettings
 from koe.voice.llm.chunks import ChunkParser, error_text
+from koe.voice.llm.deadlines import ReplyDeadlines
 from koe.voice.llm.errors import (
     AuthFailed,
+    ContextOverflow,
     EndpointUnreachable,
     LlmError,
     LlmTimeout,
     MalformedReply,
     RateLimited,
+    ReplyCut,
     RequestRejected,
     ServerFailed,
     StreamBroken,
+    is_context_overflow,
 )
+from koe.voice.llm.sse import bounded_lines
 from koe.voice.llm.types import Endpoint, Message, ReplyStats
 
 # Longest Retry-After koe waits through on its own; a longer one is reported to the user.
 MAX_RETRY_WAIT = 10.0
+# Longest line of an event stream; a chunk is a few hundred characters.
+MAX_LINE_CHARS = 1_000_000
 
 
 class ChatClient:
@@ -49,7 +56,7 @@ class ChatClient:
             headers["Authorization"] = f"Bearer {endpoint.api_key}"
         self._http = httpx.AsyncClient(
             base_url=endpoint.base_url.rstrip("/") + "/", headers=headers,
-            # Reads are timed by ReplyStream itself: first token, then each chunk.
+            # Reads are timed by ReplyStream itself: first token, progress, whole reply.
             timeout=httpx.Timeout(connect=endpoint.connect_timeout, read=None,
                                   write=endpoint.read_timeout, pool=endpoint.connect_timeout),
         )
@@ -117,30 +124,37 @@ class ReplyStream:
 
     async def _generate(self) -> AsyncIterator[str]:
         endpoint = self._client.endpoint
+        loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        # The first token must come by this deadline, keep-alive comments or not.
-        deadline = asyncio.get_running_loop().time() + endpoint.first_token_timeout
+        clock = ReplyDeadlines(endpoint, loop.time())
+        length = 0
         try:
-            async with self._timeout(deadline):
+            async with asyncio.timeout_at(clock.next()):
                 response = await self._open()
             try:
                 if not _is_event_stream(response):
-                    async with self._timeout(deadline):
+                    async with asyncio.timeout_at(clock.next()):
                         text = await self._whole_reply(response)
                     self.stats.first_token_seconds = time.perf_counter() - started
+                    _check_length(len(text), endpoint)
                     if text:
                         yield text
                     return
                 parser = ChunkParser(self.stats)
-                lines = response.aiter_lines()
+                lines = bounded_lines(response.aiter_text(), MAX_LINE_CHARS)
                 while True:
-                    async with self._timeout(deadline):
+                    async with asyncio.timeout_at(clock.next()):
                         line = await anext(lines, None)
                     if line is None:
                         break
-                    for delta in parser.feed(line):
+                    deltas = parser.feed(line)
+                    if deltas:
+                        clock.text_arrived(loop.time())
                         if self.stats.first_token_seconds is None:
                             self.stats.first_token_seconds = time.perf_counter() - started
+                    for delta in deltas:
+                        length += len(delta)
+                        _check_length(length, endpoint)
                         yield delta
                     if parser.done:
                         return
@@ -148,10 +162,7 @@ class ReplyStream:
             finally:
                 await response.aclose()
         except TimeoutError as exc:
-            if self.stats.first_token_seconds is None:
-                raise LlmTimeout("first token", "llm.first_token_timeout",
-                                 endpoint.first_token_timeout) from exc
-            raise LlmTimeout("new text", "llm.read_timeout", endpoint.read_timeout) from exc
+            raise clock.expired() from exc
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise LlmTimeout("connection", "llm.connect_timeout",
                              endpoint.connect_timeout) from exc
@@ -161,12 +172,10 @@ class ReplyStream:
             raise StreamBroken(f"the connection closed mid-reply ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise StreamBroken(f"{type(exc).__name__}: {one_line(str(exc))}") from exc
-
-    def _timeout(self, deadline: float) -> asyncio.Timeout:
-        """Before the first token, the overall deadline; after it, read_timeout per chunk."""
-        if self.stats.first_token_seconds is None:
-            return asyncio.timeout_at(deadline)
-        return asyncio.timeout(self._client.endpoint.read_timeout)
+        except StreamBroken as exc:  # an error event in the stream: maybe the context is full
+            if is_context_overflow(exc.hint):
+                raise ContextOverflow(exc.hint, endpoint.local) from exc
+            raise
 
     async def _open(self) -> httpx.Response:
         """POST the request; 429s are retried as the server's Retry-After asks."""
@@ -198,6 +207,13 @@ class ReplyStream:
             raise MalformedReply(f"{kind}: {one_line(body.decode(errors='replace'))}") from exc
 
 
+def _check_length(length: int, endpoint: Endpoint) -> None:
+    """A server that ignores max_tokens (or loops) is cut off here, whatever it was asked."""
+    if length > endpoint.max_reply_chars:
+        raise ReplyCut(f"longer than {endpoint.max_reply_chars:,} characters",
+                       "llm.max_reply_chars")
+
+
 def _is_event_stream(response: httpx.Response) -> bool:
     return response.headers.get("content-type", "").startswith("text/event-stream")
 
@@ -222,6 +238,8 @@ def _status_error(response: httpx.Response, endpoint: Endpoint) -> LlmError:
     if status in (401, 403):
         return AuthFailed(status, endpoint.api_key_env, endpoint.api_key is not None)
     detail = error_text(_json_or_text(response))
+    if is_context_overflow(detail):
+        return ContextOverflow(f"HTTP {status}: {detail}", endpoint.local)
     return ServerFailed(status, detail) if status >= 500 else RequestRejected(status, detail)
 
 

@@ -5,6 +5,7 @@ The message is what the user hears or reads; the hint holds the details (never t
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from koe.config.errors import KoeError
@@ -61,6 +62,25 @@ class MalformedReply(LlmError):
                          hint=f"not an OpenAI-compatible stream: {detail}")
 
 
+class ContextOverflow(LlmError):
+    """The prompt and the reply do not fit the model's context window."""
+
+    def __init__(self, detail: str, local: bool) -> None:
+        fix = ("raise llm.local.context_size, or lower llm.history_tokens or chat.memories"
+               if local else "lower llm.history_tokens or chat.memories, or use a model with "
+               "a longer context")
+        super().__init__("The conversation no longer fits in the language model's memory.",
+                         hint=f"{fix} ({detail})" if detail else fix)
+
+
+class ReplyCut(LlmError):
+    """The server went past a bound koe puts on every reply, whatever it was asked."""
+
+    def __init__(self, detail: str, setting: str) -> None:
+        super().__init__("The language model would not stop, so I cut its answer off.",
+                         hint=f"{detail}; raise {setting} if answers this long are wanted")
+
+
 class StreamBroken(LlmError):
     def __init__(self, detail: str) -> None:
         super().__init__("The language model stopped in the middle of its answer.",
@@ -73,3 +93,14 @@ def safe_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+# How servers say a prompt is too long: llama.cpp ("the request exceeds the available context
+# size", "exceed_context_size_error"), OpenAI ("context_length_exceeded", "maximum context
+# length"), vLLM and Ollama (".. context window ..", "too many tokens").
+_OVERFLOW = re.compile(r"exceed\w*[ _](the )?(available )?context|context[ _](length|size|window)"
+                       r"|maximum context|too many tokens|context overflow|n_ctx", re.IGNORECASE)
+
+
+def is_context_overflow(detail: str) -> bool:
+    return bool(_OVERFLOW.search(detail))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+
+from koe.voice.llm.errors import MalformedReply
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -47,3 +53,21 @@ class SseDecoder:
         event = SseEvent("\n".join(self._data), self._event or "message", self._id)
         self._data, self._event = [], ""
         return event
+
+
+async def bounded_lines(chunks: AsyncIterator[str], max_chars: int) -> AsyncIterator[str]:
+    """The lines of a text stream (CRLF, LF or CR ends), none longer than `max_chars`: a
+    server that never sends a line break must not fill memory while it is timed out."""
+    pending = ""
+    async for chunk in chunks:
+        text = pending + chunk
+        # A CR at the end may be the first half of a CRLF split across network chunks.
+        held = "\r" if text.endswith("\r") else ""
+        *lines, pending = _LINE_END.split(text[: len(text) - len(held)])
+        pending += held
+        for line in lines:
+            yield line
+        if len(pending) > max_chars:
+            raise MalformedReply(f"a line longer than {max_chars:,} characters")
+    if pending:
+        yield pending.removesuffix("\r")

@@ -29,6 +29,9 @@ class Endpoint:
     first_token_timeout: float = 60.0
     read_timeout: float = 30.0
     max_retries: int = 3
+    max_reply_seconds: float = 180.0  # the whole reply, request to last word
+    max_reply_chars: int = 4000
+    local: bool = False  # koe's own embedded server
 
     @classmethod
     def from_settings(cls, settings: LlmSettings, base_url: str | None = None) -> Endpoint:
@@ -44,6 +47,9 @@ class Endpoint:
             first_token_timeout=settings.first_token_timeout,
             read_timeout=settings.read_timeout,
             max_retries=settings.max_retries,
+            max_reply_seconds=settings.max_reply_seconds,
+            max_reply_chars=settings.max_reply_chars,
+            local=local,
         )
 
 

@@ -10,9 +10,13 @@ from koe.config.schema import GuardSettings
 from koe.voice.stt.segments import TranscriptSegment
 
 
-def is_hallucination(segment: TranscriptSegment, limits: GuardSettings) -> bool:
-    """Whisper's own skip rule, applied per segment, plus a floor on confidence."""
-    if not segment.text.strip():
+def is_hallucination(segment: TranscriptSegment, limits: GuardSettings,
+                     clip_seconds: float | None = None) -> bool:
+    """Whisper's own skip rule, applied per segment, plus a floor on confidence; given the
+    length of the clip, also the short-clip rule (see `invented_for_clip`)."""
+    if not _WORDLIKE.search(segment.text):
+        return True  # empty, or punctuation alone (".")
+    if clip_seconds is not None and invented_for_clip(segment, limits, clip_seconds):
         return True
     if segment.avg_logprob < limits.min_avg_logprob:
         return True
@@ -22,6 +26,36 @@ def is_hallucination(segment: TranscriptSegment, limits: GuardSettings) -> bool:
         segment.no_speech_prob > limits.no_speech_threshold
         and segment.avg_logprob < limits.logprob_threshold
     )
+
+
+def invented_for_clip(segment: TranscriptSegment, limits: GuardSettings,
+                      clip_seconds: float) -> bool:
+    """Whisper pads a clip to 30 s: a fragment of a fifth of a second gives it almost nothing,
+    and it fills the gap with its favourite phrases ("Thank you.") at a middling no-speech
+    probability. In a short clip that probability is trusted sooner, and text with more
+    syllables than the clip could hold is dropped whatever the clip's length."""
+    if (clip_seconds < limits.short_clip_seconds
+            and segment.no_speech_prob > limits.short_clip_max_no_speech_prob):
+        return True
+    return syllables(segment.text) > limits.max_syllables_per_second * clip_seconds
+
+
+_WORDLIKE = re.compile(r"[^\W_]")
+_SPELLED = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
+
+
+def syllables(text: str) -> int:
+    """Syllables in `text`, never more than it has: vowel groups of each Latin-script word,
+    a silent final e left out; any other word (a number, another script) counts once. An
+    undercount only ever keeps text, so it errs that way."""
+    count = 0
+    for word in _SPELLED.findall(text.lower()):
+        groups = len(_VOWEL_GROUPS.findall(word)) if word.isascii() else 1
+        if groups > 1 and word.endswith("e") and not word.endswith(("le", "ee", "ye")):
+            groups -= 1
+        count += max(1, groups)
+    return count + len(re.findall(r"\d+", text))
 
 
 _WORD = re.compile(r"\S+")
@@ -66,13 +100,15 @@ def _key(word: str) -> str:
 
 
 def guard_segments(
-    segments: Iterable[TranscriptSegment], limits: GuardSettings
+    segments: Iterable[TranscriptSegment], limits: GuardSettings,
+    clip_seconds: float | None = None,
 ) -> Iterator[TranscriptSegment]:
-    """Drop invented segments, collapse loops inside one, and drop a segment repeated verbatim."""
+    """Drop invented segments, collapse loops inside one, and drop a segment repeated verbatim.
+    `clip_seconds`, the length of the audio transcribed, turns the short-clip rule on."""
     previous = ""
     repeats = 0
     for segment in segments:
-        if is_hallucination(segment, limits):
+        if is_hallucination(segment, limits, clip_seconds):
             continue
         text = collapse_repeats(segment.text.strip(), limits.max_repeats)
         key = _key(text)

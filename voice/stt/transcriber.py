@@ -81,7 +81,8 @@ class Transcriber:
         raw, info = self.model.transcribe(audio, chunk_length=window_seconds,
                                           **self._options(word_timestamps))
         segments = (_from_whisper(s) for s in raw)
-        return TranscriptionRun(info.language, guard_segments(segments, self.stt.guards))
+        return TranscriptionRun(info.language, guard_segments(segments, self.stt.guards,
+                                                              len(audio) / SAMPLE_RATE))
 
     def _options(self, word_timestamps: bool, language: str | None = None,
                  vad_filter: bool | None = None) -> dict[str, object]:
@@ -117,7 +118,8 @@ class Transcriber:
         segments = (_from_whisper(s) for s in raw)
         if repair_skipped:
             segments = with_repairs(segments, regions, repair)
-        return TranscriptionRun(info.language, guard_segments(segments, self.stt.guards))
+        return TranscriptionRun(info.language, guard_segments(segments, self.stt.guards,
+                                                              len(audio) / SAMPLE_RATE))
 
 
 def speech_regions(audio: np.ndarray, max_seconds: float) -> list[SpeechRegion]:

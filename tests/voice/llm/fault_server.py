@@ -1,5 +1,9 @@
 """A real HTTP server on 127.0.0.1 that speaks the chat-completions wire protocol, and breaks it
 on request: each scenario is a path prefix, e.g. base URL http://127.0.0.1:PORT/rate-limit-once.
+
+Scenarios cover each way a server can misbehave: refusing (status codes), silent, slow
+(keep-alives only, one token then keep-alives, a trickle), endless (flood), garbage (bad JSON,
+noise, a line that never ends) and closing mid-stream.
 """
 
 from __future__ import annotations
@@ -141,6 +145,10 @@ def _not_streaming(h: FaultHandler, n: int) -> None:
 
 
 def _error_event(h: FaultHandler, n: int) -> None:
+    h.stream([chunk("Hel"), 'event: error\ndata: {"error": {"message": "out of memory"}}\n\n'])
+
+
+def _overflow_event(h: FaultHandler, n: int) -> None:
     h.stream([chunk("Hel"), 'event: error\ndata: {"error": {"message": "context overflow"}}\n\n'])
 
 
@@ -192,6 +200,83 @@ def _endless(h: FaultHandler, n: int) -> None:
         h.server.endless_stopped.set()
 
 
+def _until_hung_up(h: FaultHandler, write: Callable[[int], None], pause: float) -> None:
+    """Call `write(i)` every `pause` seconds until the client hangs up or the server stops."""
+    try:
+        i = 0
+        while not h.server.closing.wait(pause):
+            write(i)
+            i += 1
+    except OSError:
+        h.server.hung_up.set()
+
+
+def _silent(h: FaultHandler, n: int) -> None:
+    """Reads the request and never answers, not even the status line."""
+    h.server.closing.wait()
+
+
+def _keepalive_only(h: FaultHandler, n: int) -> None:
+    """Headers, then SSE comments for ever: a live connection, and no answer."""
+    h.start_stream()
+    _until_hung_up(h, lambda i: h.write_chunk(": keep-alive\n\n"), 0.05)
+
+
+def _keepalive_after_first(h: FaultHandler, n: int) -> None:
+    """One token, then only keep-alive comments: each one used to restart the read timeout."""
+    h.start_stream()
+    h.write_chunk(chunk("Hel"))
+    _until_hung_up(h, lambda i: h.write_chunk(": keep-alive\n\n"), 0.05)
+
+
+def _empty_chunks_after_first(h: FaultHandler, n: int) -> None:
+    """One token, then well-formed chunks that carry no text, for ever."""
+    h.start_stream()
+    h.write_chunk(chunk("Hel"))
+    _until_hung_up(h, lambda i: h.write_chunk(chunk("")), 0.05)
+
+
+def _trickle(h: FaultHandler, n: int) -> None:
+    """A character at a time, each well within the read timeout, for ever."""
+    h.start_stream()
+    _until_hung_up(h, lambda i: h.write_chunk(chunk("la ")), 0.05)
+
+
+def _flood(h: FaultHandler, n: int) -> None:
+    """Tokens as fast as the socket takes them, never a finish reason (a looping model)."""
+    h.start_stream()
+    _until_hung_up(h, lambda i: h.write_chunk(chunk("la " * 20)), 0.0)
+
+
+def _noise(h: FaultHandler, n: int) -> None:
+    """An event-stream content type over lines that are no event stream at all."""
+    h.start_stream()
+    _until_hung_up(h, lambda i: h.write_chunk(f"\x00\x7f garbage line {i} <html>\n"), 0.01)
+
+
+def _no_line_breaks(h: FaultHandler, n: int) -> None:
+    """One line that never ends."""
+    h.start_stream()
+    _until_hung_up(h, lambda i: h.write_chunk("x" * 65536), 0.0)
+
+
+def _context_overflow(h: FaultHandler, n: int) -> None:
+    # llama.cpp's words and error type for a prompt past its context size.
+    h.send_json(400, {"error": {"code": 400, "type": "exceed_context_size_error",
+                                "message": "the request exceeds the available context size, "
+                                "try increasing it", "n_prompt_tokens": 5000, "n_ctx": 4096}})
+
+
+def _slow_summary(h: FaultHandler, n: int) -> None:
+    """Answers questions at once; a request to summarize a conversation never gets text."""
+    _, _, body = h.server.requests[-1]
+    last = (body.get("messages") or [{}])[-1].get("content", "")
+    if last.startswith("Summarize"):
+        _keepalive_only(h, n)
+    else:
+        h.stream(HELLO)
+
+
 SCENARIOS: dict[str, Callable[[FaultHandler, int], None]] = {
     "ok": _ok, "split-lines": _split_lines, "rate-limit-once": _rate_limit_once,
     "rate-limit-always": _rate_limit_always, "rate-limit-long": _rate_limit_long,
@@ -200,6 +285,12 @@ SCENARIOS: dict[str, Callable[[FaultHandler, int], None]] = {
     "error-event": _error_event, "close-mid-chunked": _close_mid_chunked,
     "close-mid-plain": _close_mid_plain, "slow-first-token": _slow_first_token,
     "stall-after-first": _stall_after_first, "usage": _usage, "endless": _endless,
+    "silent": _silent, "keepalive-only": _keepalive_only,
+    "keepalive-after-first": _keepalive_after_first,
+    "empty-chunks-after-first": _empty_chunks_after_first, "trickle": _trickle,
+    "flood": _flood, "noise": _noise, "no-line-breaks": _no_line_breaks,
+    "context-overflow": _context_overflow, "overflow-event": _overflow_event,
+    "slow-summary": _slow_summary,
 }
 
 
@@ -217,6 +308,8 @@ class FaultServer(ThreadingHTTPServer):
         self.requests: list[tuple[str, dict[str, str], dict]] = []
         self.endless_sent = 0
         self.endless_stopped = threading.Event()
+        self.hung_up = threading.Event()  # a client closed a stream that had no end
+        self.closing = threading.Event()  # set on shutdown: handlers that wait for ever stop
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # clients hanging up mid-stream is what these tests are about
@@ -234,5 +327,6 @@ def running_fault_server(port: int = 0, sock: socket.socket | None = None
     try:
         yield server
     finally:
+        server.closing.set()
         server.shutdown()
         server.server_close()

@@ -71,7 +71,7 @@ def test_rate_limit_with_a_long_wait_is_reported_not_slept(fault_server: FaultSe
     ("bad-model", RequestRejected, "model 'nope' not found"),
     ("garbage", MalformedReply, "<html>oops</html>"),
     ("html-page", MalformedReply, "text/html"),
-    ("error-event", StreamBroken, "context overflow"),
+    ("error-event", StreamBroken, "out of memory"),
     ("close-mid-chunked", StreamBroken, "closed mid-reply"),
     ("close-mid-plain", StreamBroken, "ended before the reply was complete"),
 ])
