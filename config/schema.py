@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from koe.config.validators import EndpointUrl, Language
 
@@ -101,6 +101,21 @@ class MemorySettings(Section):
     compact_on_forget: bool = True
     timeout: float = Field(10.0, gt=0.0)
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        """Checked here: an unknown zone would otherwise surface mid-conversation."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        name = value.strip()
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError('not a time zone name; use an IANA name such as '
+                                 '"Europe/Berlin", or "" for this computer\'s zone') from None
+        return name
+
 
 class AudioSettings(Section):
     input_device: str = ""
@@ -129,7 +144,7 @@ class TtsSettings(Section):
 
 
 class RunSettings(Section):
-    min_relevance: float = Field(0.35, ge=0.0, le=1.0)
+    min_relevance: float = Field(0.45, ge=0.0, le=1.0)
     memories: int = Field(3, ge=0, le=20)
     speak_errors: bool = True
 

@@ -11,6 +11,8 @@ import contextlib
 import fcntl
 import json
 import os
+import stat
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +20,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from koe.config.errors import KoeError, one_line
-from koe.config.paths import data_dir, private_dir
-from koe.memory.errors import StoreError, StoreLockedError, StoreUnavailableError
+from koe.config.errors import KoeError
+from koe.config.paths import data_dir
+from koe.memory.errors import (
+    StoreError,
+    StoreLockedError,
+    StoreUnavailableError,
+    read_only,
+    reason,
+    store_failure,
+)
 
 SQLITE_FILE = "chroma.sqlite3"
 LOCK_FILE = "koe.lock"
@@ -74,8 +83,11 @@ class Connection:
 
 def open_embedded(path: Path) -> Connection:
     path = path.expanduser()
-    _check_folder(path)
-    private_dir(path)
+    try:
+        check_folder(path)
+    except OSError as exc:
+        raise _folder_failure(path, exc) from exc
+    _prepare_folder(path)
     lock_fd = _lock(path)
     try:
         client = chroma_call(path, lambda: _persistent_client(path))
@@ -102,17 +114,44 @@ def open_http(url: str, timeout: float) -> Connection:
         raise StoreError(f"memory.url {url!r} is not an http(s) URL",
                          hint='use e.g. memory.url = "http://127.0.0.1:8000"')
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
+
+    def connect() -> Any:
+        return chromadb.HttpClient(host=parsed.hostname, port=port,
+                                   ssl=parsed.scheme == "https", settings=chroma_settings())
+
     try:
-        client = chromadb.HttpClient(host=parsed.hostname, port=port,
-                                     ssl=parsed.scheme == "https", settings=chroma_settings())
+        # chromadb's client asks the server three questions while it is being made, before
+        # its HTTP session can be given a timeout: those run against a deadline.
+        client = _within(timeout, connect)
         _set_http_timeout(client, timeout)
         client.heartbeat()
     except Exception as exc:
         raise StoreUnavailableError(
             f"the Chroma server at {url} does not answer ({reason(exc)})",
-            hint=f"start it (chroma run --path DIR --host {parsed.hostname} --port {port}) "
-                 "or set memory.url = \"\" for the embedded store") from exc
+            hint=f"start it (chroma run --path DIR --host {parsed.hostname} --port {port}), "
+                 "check memory.url, or set memory.url = \"\" for the embedded store") from exc
     return Connection(client, url)
+
+
+def _within(seconds: float, fn: Callable[[], Any]) -> Any:
+    """fn() in a worker thread, given up on after `seconds` (the thread is left to end when
+    its socket does; it holds nothing of koe's)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="koe-chroma-connect", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError(f"no answer within {seconds:g} s, memory.timeout")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 def _set_http_timeout(client: Any, timeout: float) -> None:
@@ -120,11 +159,13 @@ def _set_http_timeout(client: Any, timeout: float) -> None:
     import httpx
 
     session = getattr(getattr(client, "_server", None), "_session", None)
-    if session is not None:
-        session.timeout = httpx.Timeout(timeout)
+    if not isinstance(session, httpx.Client):
+        raise StoreError("this chromadb's HTTP client cannot be given a timeout",
+                         hint="install the chromadb version koe is tested with")
+    session.timeout = httpx.Timeout(timeout)
 
 
-def _check_folder(path: Path) -> None:
+def check_folder(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise StoreError(f"memory store {path} is a file, not a folder",
                          hint="set memory.path to a folder")
@@ -138,9 +179,39 @@ def _check_folder(path: Path) -> None:
                  "new store over files it does not know")
 
 
+def _prepare_folder(path: Path) -> None:
+    """Create a new store's folder readable by the user alone. An existing store is never
+    chmod-ed: if its owner made it read-only, koe says so and leaves it as it is."""
+    try:
+        if not path.exists():
+            path.mkdir(parents=True, mode=0o700)
+            path.chmod(0o700)  # mkdir's mode is cut by the umask
+        elif not (path / SQLITE_FILE).exists() and os.access(path, os.W_OK):
+            path.chmod(0o700)  # an empty folder the user made for the store
+    except OSError as exc:
+        raise _folder_failure(path, exc) from exc
+    for target in (path, path / SQLITE_FILE):
+        if target.exists() and not os.access(target, os.W_OK):
+            raise read_only(path, f"mode {stat.S_IMODE(target.stat().st_mode):o} on "
+                                  f"{target.name if target != path else 'the folder'}")
+
+
+def _folder_failure(path: Path, exc: OSError) -> StoreError:
+    failure = store_failure(f"memory store {path}", exc, path)
+    if type(failure) is not StoreError:  # disk full, read-only
+        return failure
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return StoreError(f"memory store {path}: {(exc.strerror or str(exc)).lower()}{where}",
+                      hint="set memory.path (or KOE_HOME) to a folder you can read and write")
+
+
 def _lock(path: Path) -> int:
     lock_path = path / LOCK_FILE
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise store_failure(f"memory store {path}: cannot write {LOCK_FILE}", exc, path
+                            ) from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -162,15 +233,14 @@ def chroma_call(path: Path, fn: Any) -> Any:
     except (KeyboardInterrupt, SystemExit, KoeError):
         raise
     except BaseException as exc:
+        failure = store_failure(f"memory store {path}", exc, path)
+        if type(failure) is not StoreError:  # disk full, read-only: not damage
+            raise failure from exc
         raise StoreError(
             f"memory store {path} cannot be opened; it looks damaged ({reason(exc)})",
             hint=f"move {path} aside and restore it from `koe memory export` output or a "
                  "backup; koe does not start an empty store over it") from exc
 
-
-def reason(exc: BaseException) -> str:
-    """An exception as one readable line."""
-    return one_line(str(exc)) or type(exc).__name__
 
 
 def read_marker(path: Path) -> dict[str, Any] | None:

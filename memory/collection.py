@@ -7,7 +7,7 @@ from typing import Any
 from koe.config.schema import MemorySettings
 from koe.memory import client as clients
 from koe.memory.embeddings import OnnxEmbedder
-from koe.memory.errors import StoreError
+from koe.memory.errors import StoreError, server_failure
 
 # Cosine space; M 16 / ef 100 (see docs/benchmarks.md for what this costs in recall).
 HNSW = {"space": "cosine", "ef_construction": 100, "ef_search": 100, "max_neighbors": 16}
@@ -42,5 +42,5 @@ def open_collection(connection: clients.Connection, settings: MemorySettings,
         try:
             return get_or_create()
         except Exception as exc:
-            raise StoreError(f"Chroma server {connection.location}: {exc}") from exc
+            raise server_failure(connection.location, exc, settings.timeout) from exc
     return clients.chroma_call(path, get_or_create)

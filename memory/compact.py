@@ -16,7 +16,6 @@ and `chroma vacuum` on the server host does the rest.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -26,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from koe.memory.client import SQLITE_FILE
-from koe.memory.errors import StoreError
+from koe.memory.durable import write_atomically
+from koe.memory.errors import StoreError, store_failure
 
 if TYPE_CHECKING:
     from koe.memory.store import MemoryStore
@@ -60,14 +60,17 @@ def compact(store: MemoryStore) -> CompactReport:
     path = store.connection.path
     started = time.perf_counter()
     with store.lock:
-        before = folder_size(path)
-        entries = _rebuild(store, path)
-        remove_orphan_segments(path)
         try:
-            store.connection.reopen(lambda: vacuum(path / SQLITE_FILE))
-        finally:
-            store.reload_collection()
-        after = folder_size(path)
+            before = folder_size(path)
+            entries = _rebuild(store, path)
+            remove_orphan_segments(path)
+            try:
+                store.connection.reopen(lambda: vacuum(path / SQLITE_FILE))
+            finally:
+                store.reload_collection()
+            after = folder_size(path)
+        except OSError as exc:
+            raise store_failure(f"cannot compact memory store {path}", exc, path) from exc
     return CompactReport(entries, before, after, time.perf_counter() - started)
 
 
@@ -105,7 +108,8 @@ def _swap(client: Any, name: str, temp: str, path: Path) -> None:
 
 
 def finish_interrupted_rebuild(client: Any, name: str, path: Path) -> None:
-    """On open: complete a rebuild whose copy finished, or discard one that did not."""
+    """On open: complete a rebuild whose copy finished, or discard one that did not; then
+    the index folder the loser left behind goes too (it would double the store)."""
     temp = rebuild_name(name)
     existing = {c.name for c in client.list_collections()}
     marker = path / REBUILD_MARKER
@@ -116,19 +120,17 @@ def finish_interrupted_rebuild(client: Any, name: str, path: Path) -> None:
             ready = False
         if ready and temp in existing:
             _swap(client, name, temp, path)
+            remove_orphan_segments(path)
             return
         marker.unlink(missing_ok=True)
     if temp in existing:
         client.delete_collection(temp)
+        remove_orphan_segments(path)
 
 
 def _write_marker(path: Path, name: str, temp: str) -> None:
-    tmp = path / (REBUILD_MARKER + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump({"collection": name, "copy": temp, "at": time.time()}, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path / REBUILD_MARKER)
+    data = {"collection": name, "copy": temp, "at": time.time()}
+    write_atomically(path / REBUILD_MARKER, lambda out: json.dump(data, out))
 
 
 def _drop_if_exists(client: Any, name: str) -> None:
@@ -162,7 +164,7 @@ def vacuum(sqlite_file: Path) -> None:
         db.commit()
         db.execute("VACUUM")
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot compact {sqlite_file}: {exc}") from exc
+        raise store_failure(f"cannot compact {sqlite_file}", exc, sqlite_file.parent) from exc
     finally:
         db.close()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from koe.memory.errors import MemoryInputError
-from koe.memory.records import ROLES, SECONDS_PER_DAY
+from koe.memory.records import ROLES, SECONDS_PER_DAY, stored_time
 
 # Windows up to this many days are looked up by day number, longer ones by a time range.
 MAX_DAY_LIST = 400
@@ -53,7 +53,7 @@ class Filter:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
     def matches(self, meta: dict[str, Any]) -> bool:
-        t = float(meta.get("t", 0.0))
+        t = stored_time(meta)
         return ((self.since is None or t >= self.since)
                 and (self.until is None or t < self.until)
                 and (self.conversation is None or meta.get("conversation") == self.conversation)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import time
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 from koe.config.checks import Check
 from koe.config.errors import KoeError
 from koe.config.schema import Settings
-from koe.memory.client import SQLITE_FILE, default_store_path
+from koe.memory.client import SQLITE_FILE, check_folder, default_store_path
 
 
 def check_memory(settings: Settings) -> Iterator[Check]:
@@ -47,6 +48,10 @@ def check_store(settings: Settings) -> Iterator[Check]:
     else:
         path = Path(memory.path).expanduser() if memory.path else default_store_path()
         label, where = "memory store", str(path)
+        problem = _folder_problem(path)
+        if problem is not None:
+            yield Check(label, False, *problem)
+            return
         if not (path / SQLITE_FILE).exists():
             yield Check(label, True, f"{path}: not created yet (made on first use)")
             return
@@ -65,3 +70,20 @@ def check_store(settings: Settings) -> Iterator[Check]:
         yield Check(label, False, str(exc), exc.hint)
         return
     yield Check(label, True, f"{where}: opens, {entries} index entries")
+
+
+def _folder_problem(path: Path) -> tuple[str, str] | None:
+    """Why a store at `path` could not be opened or made, as (message, hint)."""
+    try:
+        check_folder(path)
+    except KoeError as exc:
+        return str(exc), exc.hint
+    except OSError as exc:
+        return f"{path}: {(exc.strerror or str(exc)).lower()}", "set memory.path to a folder"
+    if path.exists():
+        return None
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        return (f"{path} cannot be made: {parent} is not a folder you can write",
+                "set memory.path (or KOE_HOME) to a folder you can write")
+    return None

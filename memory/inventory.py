@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from koe.memory.compact import folder_size
-from koe.memory.records import MemoryRecord, from_metadata, is_piece
+from koe.memory.records import MemoryRecord, from_metadata, is_piece, stored_time
 from koe.memory.store import MemoryStore
 
 
@@ -44,7 +44,7 @@ def stats(store: MemoryStore) -> Stats:
             meta = meta or {}
             roles[str(meta.get("role"))] += 1
             conversations.add(str(meta.get("conversation")))
-            times.append(float(meta.get("t", 0.0)))
+            times.append(stored_time(meta))
     path = store.connection.path
     return Stats(
         location=store.location, memories=sum(roles.values()), by_role=dict(roles),

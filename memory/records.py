@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from koe.memory.timestamps import check_timestamp, checked_timestamp, stored_timestamp
+
 ROLES = ("user", "assistant", "summary")
 SOURCES = ("voice", "text", "import")
 # Entries that index later pieces of a long text have ids "<memory id>#<piece>".
@@ -39,25 +41,30 @@ class MemoryRecord:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MemoryRecord:
         """The inverse of to_json; raises ValueError naming what is wrong."""
+        return cls.from_json_noted(data)[0]
+
+    @classmethod
+    def from_json_noted(cls, data: dict[str, Any]) -> tuple[MemoryRecord, str]:
+        """from_json, plus a note when a value was read other than as given (milliseconds)."""
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         missing = [k for k in ("id", "text", "role", "conversation") if k not in data]
         if missing:
             raise ValueError(f"missing {', '.join(missing)}")
         if "timestamp" in data:
-            timestamp = float(data["timestamp"])
+            checked = checked_timestamp(data["timestamp"])
         elif "time" in data:
-            timestamp = parse_time(str(data["time"])).timestamp()
+            checked = checked_timestamp(parse_time(str(data["time"])).timestamp())
         else:
             raise ValueError("missing timestamp")
         record = cls(
             id=str(data["id"]), text=str(data["text"]), role=str(data["role"]),
-            conversation=str(data["conversation"]), timestamp=timestamp,
+            conversation=str(data["conversation"]), timestamp=checked.timestamp,
             user=str(data.get("user") or "default"), source=str(data.get("source") or "import"),
             interrupted=bool(data.get("interrupted", False)),
             spoken=None if data.get("spoken") is None else str(data["spoken"]))
         record.validate()
-        return record
+        return record, checked.note
 
     def validate(self) -> None:
         if self.role not in ROLES:
@@ -68,6 +75,23 @@ class MemoryRecord:
             raise ValueError("empty text")
         if not self.conversation:
             raise ValueError("empty conversation id")
+        check_timestamp(self.timestamp)
+        for name in ("text", "conversation", "user", "spoken", "id"):
+            _check_utf8(name, getattr(self, name))
+
+
+def _check_utf8(name: str, value: str | None) -> None:
+    """Text that cannot be stored as UTF-8: bytes a terminal or file passed through
+    undecoded (Python keeps them as lone surrogates)."""
+    if value is None:
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        char = ord(value[exc.start])
+        what = f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF else f"U+{char:04X}"
+        raise ValueError(f"{name} is not valid UTF-8 ({what} at character {exc.start})"
+                         ) from None
 
 
 def new_id() -> str:
@@ -102,12 +126,19 @@ def to_metadata(record: MemoryRecord, piece: int = 0, pieces: int = 1) -> dict[s
 
 
 def from_metadata(entry_id: str, document: str | None, meta: dict[str, Any]) -> MemoryRecord:
+    """A stored entry as a record. Lenient: an entry written by another program or damaged
+    still reads (see timestamps.stored_timestamp), so it can be listed and forgotten."""
+    spoken = meta.get("spoken")
     return MemoryRecord(
         id=record_id(entry_id), text=document or "", role=str(meta.get("role")),
-        conversation=str(meta.get("conversation")), timestamp=float(meta.get("t", 0.0)),
+        conversation=str(meta.get("conversation")), timestamp=stored_time(meta),
         user=str(meta.get("user", "default")), source=str(meta.get("source", "voice")),
         interrupted=bool(meta.get("interrupted", False)),
-        spoken=meta.get("spoken"))
+        spoken=None if spoken is None else str(spoken))
+
+
+def stored_time(meta: dict[str, Any]) -> float:
+    return stored_timestamp(meta.get("t"))
 
 
 def is_piece(entry_id: str) -> bool:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from koe.memory.filters import Filter
-from koe.memory.records import MemoryRecord, from_metadata, is_piece, record_id, split_text
+from koe.memory.records import (
+    MemoryRecord,
+    from_metadata,
+    is_piece,
+    piece_ids,
+    record_id,
+    split_text,
+)
 
 if TYPE_CHECKING:
     from koe.memory.store import MemoryStore
@@ -90,6 +97,32 @@ def _nearest_in_window(store: MemoryStore, vector: np.ndarray, k: int, wanted: F
             if wanted.matches(m or {})]
     rows.sort(key=lambda r: -r[3])
     return rows
+
+def similarities(store: MemoryStore, vector: np.ndarray, record_ids: Sequence[str]
+                 ) -> dict[str, float]:
+    """Exact cosine similarity of each memory to `vector`: that of its closest piece."""
+    best: dict[str, float] = {}
+    for start in range(0, len(record_ids), PAGE):
+        part = list(record_ids[start:start + PAGE])
+        found = store.call(lambda part=part: store.collection.get(
+            ids=part, include=["embeddings", "metadatas"]))
+        extra = [pid for rid, meta in zip(found["ids"], found["metadatas"], strict=True)
+                 for pid in piece_ids(rid, int((meta or {}).get("pieces", 1)))[1:]]
+        ids, vectors = list(found["ids"]), list(found["embeddings"])
+        for first in range(0, len(extra), PAGE):
+            chunk = extra[first:first + PAGE]
+            pieces = store.call(lambda chunk=chunk: store.collection.get(
+                ids=chunk, include=["embeddings"]))
+            ids += pieces["ids"]
+            vectors += list(pieces["embeddings"])
+        if not ids:
+            continue
+        sims = np.asarray(vectors, dtype=np.float32) @ vector
+        for entry_id, sim in zip(ids, sims, strict=True):
+            rid = record_id(entry_id)
+            best[rid] = max(best.get(rid, -1.0), float(sim))
+    return best
+
 
 def _hits(store: MemoryStore, scored: Iterable[Row], k: int) -> list[Hit]:
     """The best entry per memory, k memories, with texts fetched where missing."""

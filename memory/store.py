@@ -22,7 +22,7 @@ from koe.config.schema import MemorySettings
 from koe.memory import client as clients
 from koe.memory.collection import open_collection
 from koe.memory.embeddings import OnnxEmbedder, get_embedder
-from koe.memory.errors import MemoryInputError, StoreError
+from koe.memory.errors import MemoryInputError, server_failure, store_failure
 from koe.memory.filters import Filter
 from koe.memory.records import (
     SOURCES,
@@ -49,6 +49,7 @@ class MemoryStore:
         self.settings = settings
         self.embedder = embedder
         self.lock = threading.RLock()  # writes and compaction; chromadb itself is thread-safe
+        self.warnings: list[str] = []  # things a user should hear about (the CLI prints them)
         self.collection = open_collection(connection, settings, embedder)
 
     # -- opening and closing --------------------------------------------------------
@@ -63,7 +64,12 @@ class MemoryStore:
                 clients.default_store_path())
             connection = clients.open_embedded(path)
         try:
-            return cls(connection, settings, embedder)
+            store = cls(connection, settings, embedder)
+            if store.embedded:
+                from koe.memory.forget import finish_interrupted_forget
+
+                finish_interrupted_forget(store)
+            return store
         except BaseException:
             connection.close()
             raise
@@ -93,15 +99,17 @@ class MemoryStore:
     # -- writing --------------------------------------------------------------------
     def add_turn(self, role: str, text: str, conversation: str, *, at: Moment = None,
                  user: str | None = None, source: str = "voice", interrupted: bool = False,
-                 spoken: str | None = None) -> MemoryRecord:
-        """Store one turn; durable when this returns."""
+                 spoken: str | None = None, id: str | None = None) -> MemoryRecord:
+        """Store one turn; durable when this returns. A caller that may retry a failed add
+        chooses the `id` first and passes the same one again: the retry replaces what the
+        failed attempt may have stored instead of storing a second copy."""
         timestamp = epoch_of(at)
         record = MemoryRecord(
-            id=new_id(), text=text, role=role, conversation=conversation,
+            id=id or new_id(), text=text, role=role, conversation=conversation,
             timestamp=datetime.now(UTC).timestamp() if timestamp is None else timestamp,
             user=user or self.settings.user, source=source, interrupted=interrupted,
             spoken=spoken)
-        self._write([self._checked(record)], replacing=False)
+        self._write([self.check(record)], replacing=id is not None)
         return record
 
     def add_many(self, records: Iterable[MemoryRecord]) -> int:
@@ -109,7 +117,7 @@ class MemoryStore:
         count = 0
         batch: list[MemoryRecord] = []
         for record in records:
-            batch.append(self._checked(record))
+            batch.append(self.check(record))
             if len(batch) >= 256:
                 count += self._write(batch)
                 batch = []
@@ -117,7 +125,8 @@ class MemoryStore:
             count += self._write(batch)
         return count
 
-    def _checked(self, record: MemoryRecord) -> MemoryRecord:
+    def check(self, record: MemoryRecord) -> MemoryRecord:
+        """`record` if this store can keep it; MemoryInputError saying why not."""
         try:
             record.validate()
         except ValueError as exc:
@@ -189,6 +198,8 @@ class MemoryStore:
                 roles: Sequence[str] | None = None, limit: int | None = None
                 ) -> list[MemoryRecord]:
         """Memories in time order (oldest first); `limit` keeps the newest."""
+        if limit is not None and limit < 1:
+            raise MemoryInputError(f"limit must be 1 or more, not {limit}")
         wanted = Filter(epoch_of(since), epoch_of(until), conversation, user, roles)
         found = [from_metadata(i, d, m or {}) for page in self.pages(wanted.where())
                  for i, d, m in zip(page["ids"], page["documents"], page["metadatas"],
@@ -230,5 +241,7 @@ class MemoryStore:
         except (KeyboardInterrupt, SystemExit, KoeError):
             raise
         except BaseException as exc:
-            where = "Chroma server" if not self.embedded else "memory store"
-            raise StoreError(f"{where} {self.location}: {clients.reason(exc)}") from exc
+            if self.embedded:
+                raise store_failure(f"memory store {self.location}", exc,
+                                    self.connection.path) from exc
+            raise server_failure(self.location, exc, self.settings.timeout) from exc

@@ -290,7 +290,7 @@ def find_time_window(text: str, now: datetime) -> tuple[TimeWindow | None, str]:
         for match in pattern.finditer(text):
             try:
                 window = handler(ctx, match)
-            except (KeyError, ValueError, StopIteration):
+            except (KeyError, ValueError, OverflowError, StopIteration):
                 window = None
             if window is None:
                 continue
@@ -308,7 +308,13 @@ def find_time_window(text: str, now: datetime) -> tuple[TimeWindow | None, str]:
 
 def parse_when(text: str, now: datetime) -> TimeWindow:
     """A whole time expression (CLI --since/--until/--before): a phrase or an ISO time."""
-    text = text.strip()
+    try:
+        return _parse_when(text.strip(), now)
+    except OverflowError:  # a date at the very end of the calendar, plus a day
+        raise ValueError(f"{text.strip()!r} is too far in the future to be a time") from None
+
+
+def _parse_when(text: str, now: datetime) -> TimeWindow:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

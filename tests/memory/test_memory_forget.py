@@ -73,11 +73,13 @@ def test_forget_by_conversation_and_age(store: MemoryStore) -> None:
     assert [r.text for r in select(store, conversation="old")] == ["turn 0", "turn 1", "turn 2"]
     assert [r.text for r in select(store, before=T0 + timedelta(days=4))] == [
         "turn 0", "turn 1", "turn 2", "turn 3"]
-    both = select(store, conversation="old", before=T0 + timedelta(days=4), ids=["nope"])
-    assert len(both) == 4
+    # Selectors narrow each other: old AND before day 2 (an unknown id would match nothing).
+    both = select(store, conversation="old", before=T0 + timedelta(days=2))
+    assert [r.text for r in both] == ["turn 0", "turn 1"]
+    assert select(store, conversation="old", before=T0 + timedelta(days=4), ids=["nope"]) == []
     report = forget(store, both, compact_after=False)
-    assert report.forgotten == 4 and report.compaction is None
-    assert [r.text for r in store.records()] == ["turn 4", "turn 5"]
+    assert report.forgotten == 2 and report.compaction is None
+    assert [r.text for r in store.records()] == ["turn 2", "turn 3", "turn 4", "turn 5"]
 
 
 def test_interrupted_compaction_is_finished_on_open(memory_settings: MemorySettings) -> None:
