@@ -5,6 +5,7 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -71,21 +72,32 @@ def check_models(settings: Settings) -> Iterator[Check]:
             yield Check(label, False, str(exc), exc.hint)
 
 
+@dataclass(frozen=True)
+class Requirement(Check):
+    """A check only some commands depend on: when it fails, those commands are named and the
+    rest of koe is not reported broken (transcription and chat need no sound devices)."""
+
+    needed_by: str = ""
+
+
 def check_audio_devices() -> Iterator[Check]:
+    needed_by = "koe run"
     try:
         import sounddevice
-    except OSError as exc:
-        yield Check("audio", False, f"PortAudio is missing ({exc})",
-                    "apt-get install libportaudio2")
+
+        devices = sounddevice.query_devices()
+    except (OSError, RuntimeError) as exc:  # no PortAudio library, or it cannot start
+        yield Requirement("audio", False, f"PortAudio is not usable ({exc})",
+                          "apt-get install libportaudio2", needed_by=needed_by)
         return
-    devices = sounddevice.query_devices()
     inputs = [d["name"] for d in devices if d["max_input_channels"] > 0]
     outputs = [d["name"] for d in devices if d["max_output_channels"] > 0]
     for kind, found in (("microphone", inputs), ("speaker", outputs)):
-        yield Check(f"audio {kind}", bool(found),
-                    ", ".join(found[:4]) + (" ..." if len(found) > 4 else "") or "none found",
-                    "" if found else f"connect a {kind}, or for tests run "
-                    "scripts/virtual-audio.sh start")
+        yield Requirement(
+            f"audio {kind}", bool(found),
+            ", ".join(found[:4]) + (" ..." if len(found) > 4 else "") or "none found",
+            "" if found else f"connect a {kind}, or for tests run "
+            "scripts/virtual-audio.sh start", needed_by=needed_by)
 
 
 def _size_mb(folder: Path) -> float:

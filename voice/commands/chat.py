@@ -19,13 +19,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "chat", help="talk with koe in the terminal (text)",
         description="A text conversation with koe's language model and memory. Every turn is "
         "remembered; Ctrl-C stops a reply, Ctrl-D or Ctrl-C at the prompt ends the chat.")
-    p.add_argument("--once", metavar="QUESTION",
+    p.add_argument("--once", metavar="QUESTION", type=question_text,
                    help="answer one question on standard output and exit")
     p.add_argument("--no-memory", action="store_true",
                    help="neither recall nor store anything this session")
     p.add_argument("--endpoint", help="OpenAI-compatible base URL, or 'local' (llm.endpoint)")
     p.add_argument("--model", help="model name sent to the endpoint (llm.model)")
     p.set_defaults(run=run)
+
+
+def question_text(text: str) -> str:
+    """A question as typed on the command line: something to ask, not blank."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the question is empty; ask something, e.g. "
+                                         "--once 'what did I say about the dentist?'")
+    return text.strip()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,10 +50,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _repl(runner, conversation)
         finally:
-            try:
-                runner.run(_close(conversation, settings.chat.summarize))
-            except KeyboardInterrupt:  # a second Ctrl-C skips the summary, not the cleanup
-                runner.run(conversation.llm.aclose())
+            _close(runner, conversation, settings.chat.summarize)
     return 0
 
 
@@ -76,6 +81,9 @@ def _repl(runner: asyncio.Runner, conversation: Conversation) -> None:
         except (EOFError, KeyboardInterrupt):
             print(file=sys.stderr)
             return
+        except UnicodeDecodeError:
+            print_error("that line is not UTF-8 text", "check the terminal's encoding")
+            continue
         if not question:
             continue
         try:
@@ -86,11 +94,31 @@ def _repl(runner: asyncio.Runner, conversation: Conversation) -> None:
             print_error(exc, exc.hint)
 
 
-async def _close(conversation: Conversation, summarize: bool) -> None:
+def _close(runner: asyncio.Runner, conversation: Conversation, summarize: bool) -> None:
+    """Summarize into memory, saying so (the model may take a while); a Ctrl-C meanwhile
+    stores the instant extractive summary instead. The cleanup runs either way."""
     try:
-        await conversation.close(summarize=summarize)
+        runner.run(_summarize(conversation, summarize))
+    except KeyboardInterrupt:
+        if conversation.summarized:
+            print("koe: saved a quick summary instead", file=sys.stderr, flush=True)
     finally:
+        runner.run(_release(conversation))
+
+
+async def _summarize(conversation: Conversation, summarize: bool) -> None:
+    # Said from inside the task: by now a Ctrl-C cancels it (and the quick summary is kept)
+    # rather than landing anywhere.
+    if summarize and conversation.summary_due:
+        print("koe: saving a summary of this chat in memory... (Ctrl-C: a quick one instead)",
+              file=sys.stderr, flush=True)
+    await conversation.close(summarize=summarize)
+
+
+async def _release(conversation: Conversation) -> None:
+    try:
         await conversation.llm.aclose()
+    finally:
         if conversation.memory:
             await conversation.memory.close()
 

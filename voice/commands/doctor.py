@@ -9,7 +9,9 @@ from dataclasses import asdict
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("doctor", help="check models, packages, audio and config",
-                              description="Check what koe needs; exit 1 if anything is wrong.")
+                              description="Check what koe needs; exit 1 if anything is wrong. "
+                              "What only some commands need (sound devices for `koe run`) "
+                              "is noted, not counted as a problem.")
     p.add_argument("--json", action="store_true", help="one JSON object per check")
     p.set_defaults(run=run)
 
@@ -20,12 +22,24 @@ def run(args: argparse.Namespace) -> int:
     checks = run_checks(args.config)
     for check in checks:
         if args.json:
-            print(json.dumps(asdict(check)))
+            print(json.dumps(asdict(check)), flush=True)
             continue
-        print(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+        needed_by = _needed_by(check)
+        label = "ok  " if check.ok else "note" if needed_by else "FAIL"
+        detail = f"{check.detail} (only {needed_by} needs it)" if label == "note" else check.detail
+        print(f"{label}  {check.name}: {detail}")
         if check.hint:
             print(f"      hint: {check.hint}")
-    problems = sum(not c.ok for c in checks)
+    problems = sum(not c.ok and not _needed_by(c) for c in checks)
+    missing = sorted({_needed_by(c) for c in checks if not c.ok and _needed_by(c)})
     if not args.json:
-        print(f"\n{problems} problem(s) found." if problems else "\nAll good.")
+        summary = f"{problems} problem(s) found." if problems else "All good."
+        if missing:
+            summary += f" Not ready for {', '.join(missing)}: see the notes above."
+        print(f"\n{summary}")
     return 1 if problems else 0
+
+
+def _needed_by(check: object) -> str:
+    """The commands a failing check matters to, when it is not all of koe."""
+    return getattr(check, "needed_by", "")

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING
 from koe.config.errors import KoeError
 from koe.voice.conversation.memory_port import ConversationMemory
 from koe.voice.conversation.prompt import ConversationPrompt, PendingTurn
+from koe.voice.conversation.summarizer import SummaryWriter
 from koe.voice.llm.client import ChatClient
+from koe.voice.llm.errors import ReplyCut
 from koe.voice.llm.provider import LlmProvider
 from koe.voice.llm.types import Message, ReplyStats
 
 if TYPE_CHECKING:
     from koe.memory.recall import Recalled
-
-SUMMARY_MAX_TOKENS = 200
 
 
 @dataclass
@@ -32,6 +32,7 @@ class TurnOutcome:
     question: str
     reply: str = ""
     interrupted: bool = False
+    cut: bool = False  # the model would not stop and was cut off: nothing of it is kept
     memories_quoted: int = 0
     stats: ReplyStats = field(default_factory=ReplyStats)
 
@@ -56,6 +57,7 @@ class Conversation:
         self.id = conversation_id or uuid.uuid4().hex
         self.prompt = ConversationPrompt(history_tokens=history_tokens)
         self.turns: list[TurnOutcome] = []
+        self.summarized = False  # `close` stored the summary
         self._prefill: asyncio.Task[None] | None = None
 
     async def warm_up(self) -> None:
@@ -98,7 +100,7 @@ class Conversation:
         self.turns.append(outcome)
         record_ids = []
         if self.memory:
-            record_ids.append((await self.memory.remember("user", question, self.id)).id)
+            record_ids.append((await self.memory.remember_question(question, self.id)).id)
         quoted = await self._recall(question, exclude={*self.prompt.known_ids(), *record_ids})
         outcome.memories_quoted = len(quoted)
         block = self.memory.block(quoted) if self.memory and quoted else ""
@@ -114,11 +116,15 @@ class Conversation:
                 parts.append(delta)
                 yield delta
             finished = True
+        except ReplyCut:
+            outcome.cut = True  # a runaway reply is said to be one, and not remembered
+            raise
         finally:
             await reply.aclose()
             outcome.reply = "".join(parts)
             outcome.interrupted = not finished
-            if finished or parts:  # a failed turn leaves no half-answer in the prompt
+            # A failed turn leaves no half-answer in the prompt, a runaway one nothing at all.
+            if (finished or parts) and not outcome.cut:
                 await self._keep(pending, outcome, record_ids)
 
     async def draft(self, question: str) -> Draft:
@@ -140,6 +146,9 @@ class Conversation:
             async for delta in reply:
                 draft.outcome.reply += delta
                 yield delta
+        except ReplyCut:
+            draft.outcome.cut = True
+            raise
         finally:
             await reply.aclose()
 
@@ -150,14 +159,14 @@ class Conversation:
         draft.confirmed = True
         self.turns.append(draft.outcome)
         if self.memory:
-            record = await self.memory.remember("user", draft.outcome.question, self.id)
+            record = await self.memory.remember_question(draft.outcome.question, self.id)
             draft.record_ids.append(record.id)
 
     async def finish_draft(self, draft: Draft, spoken: str | None = None,
                            interrupted: bool = False) -> None:
         """Keep a confirmed draft's reply: in memory (with what was actually `spoken` when the
         reply was cut short) and in the prompt history, which holds what the user heard."""
-        if not draft.confirmed:
+        if not draft.confirmed or draft.outcome.cut:
             return
         outcome = draft.outcome
         outcome.interrupted = interrupted
@@ -181,13 +190,27 @@ class Conversation:
             await stream.aclose()
         return self.turns[-1].reply
 
+    @property
+    def summary_due(self) -> bool:
+        """Whether `close` writes a summary: only of a real exchange, with memory on."""
+        return self.memory is not None and sum(t.reply != "" for t in self.turns) >= 2
+
     async def close(self, summarize: bool = True) -> None:
-        """End the conversation: summarize it into memory (a real exchange only)."""
-        if self.memory and summarize and sum(t.reply != "" for t in self.turns) >= 2:
-            loop = asyncio.get_running_loop()
-            client = await self._client_or_none()
-            complete = blocking_complete(client, loop) if client else None
-            await self.memory.summarize(self.id, complete)
+        """End the conversation: summarize it into memory (a real exchange only). The model
+        writes the summary; cancelled while it does (a second Ctrl-C), the extractive summary,
+        which takes no time, is stored instead and the cancellation goes on."""
+        if not (summarize and self.summary_due and self.memory):
+            return
+        writer = SummaryWriter(asyncio.get_running_loop(), self._client_or_none)
+        job = asyncio.ensure_future(self.memory.summarize(self.id, writer.complete))
+        try:
+            await asyncio.shield(job)
+        except asyncio.CancelledError:
+            writer.skip()
+            await job
+            raise
+        finally:
+            self.summarized = job.done() and not job.cancelled() and job.exception() is None
 
     async def _recall(self, question: str, exclude: set[str]) -> list[Recalled]:
         return await self.memory.recall(question, exclude) if self.memory else []
@@ -205,15 +228,3 @@ class Conversation:
             return await self.llm.client()
         except KoeError:  # the extractive summary needs no model
             return None
-
-
-def blocking_complete(client: ChatClient, loop: asyncio.AbstractEventLoop
-                      ) -> Callable[[str], str]:
-    """A synchronous `complete(prompt) -> str` for worker threads, run on `loop`'s client."""
-
-    def complete(prompt: str) -> str:
-        coro = client.complete([Message("user", prompt)], max_tokens=SUMMARY_MAX_TOKENS,
-                               temperature=0.2)
-        return asyncio.run_coroutine_threadsafe(coro, loop).result()
-
-    return complete

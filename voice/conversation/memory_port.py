@@ -7,7 +7,9 @@ event loop keeps streaming.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 # Extra hits asked for, to make up for those dropped as already in the prompt.
@@ -21,20 +23,24 @@ if TYPE_CHECKING:
 
 class ConversationMemory:
     def __init__(self, store: MemoryStore, recall_count: int, source: str = "text",
-                 min_relevance: float = 0.0) -> None:
+                 min_relevance: float = 0.0, retry_seconds: float = 1800.0) -> None:
         """`min_relevance` (0-1): memories scoring below it are not quoted at all, so a
-        question that has nothing to do with memory costs no prompt tokens."""
+        question that has nothing to do with memory costs no prompt tokens.
+        `retry_seconds`: a question asked again this soon after it went unanswered is the
+        same memory (see `remember_question`)."""
         self.store = store
         self.recall_count = recall_count
         self.source = source
         self.min_relevance = min_relevance
+        self.retry_seconds = retry_seconds
 
     @classmethod
     async def open(cls, settings: Settings, source: str = "text") -> ConversationMemory:
         from koe.memory.store import MemoryStore
 
         store = await asyncio.to_thread(MemoryStore.open, settings.memory)
-        return cls(store, settings.chat.memories, source)
+        return cls(store, settings.chat.memories, source,
+                   retry_seconds=settings.memory.idle_minutes * 60)
 
     async def remember(self, role: str, text: str, conversation: str, *,
                        interrupted: bool = False, spoken: str | None = None) -> MemoryRecord:
@@ -42,6 +48,24 @@ class ConversationMemory:
         return await asyncio.to_thread(self.store.add_turn, role, text, conversation,
                                        source=self.source, interrupted=interrupted,
                                        spoken=spoken)
+
+    async def remember_question(self, question: str, conversation: str) -> MemoryRecord:
+        """Store the user's question (durable when this returns), once: the same question
+        still unanswered from a recent failed attempt is moved to this one, not copied."""
+        return await asyncio.to_thread(self._store_question, question, conversation)
+
+    def _store_question(self, question: str, conversation: str) -> MemoryRecord:
+        from koe.voice.conversation.unanswered import unanswered
+
+        now = time.time()
+        recent = self.store.records(since=now - self.retry_seconds, user=self.store.settings.user)
+        earlier = unanswered(recent, question)
+        if earlier is None:
+            return self.store.add_turn("user", question, conversation, source=self.source)
+        again = replace(earlier, text=question, conversation=conversation, timestamp=now,
+                        source=self.source)
+        self.store.add_many([again])  # same id: replaces the earlier copy
+        return again
 
     async def recall(self, question: str, exclude: Collection[str]) -> list[Recalled]:
         """Memories for this question, minus those the prompt already holds."""
