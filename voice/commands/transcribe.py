@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from koe.config.loader import apply_overrides, load_settings
+from koe.voice.cli import path_arg
 from koe.voice.transcribe.writers import WRITERS
 
 FORMAT_CHOICES = (*WRITERS, "all")
@@ -15,10 +15,10 @@ FORMAT_CHOICES = (*WRITERS, "all")
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("transcribe", help="transcribe audio files",
                               description="Transcribe recordings with local Whisper.")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("files", nargs="+", type=path_arg, metavar="FILE")
     p.add_argument("-f", "--format", action="append", choices=FORMAT_CHOICES, dest="formats",
                    help="output format; repeat for several, or 'all' (default: txt)")
-    p.add_argument("-o", "--output-dir", metavar="DIR",
+    p.add_argument("-o", "--output-dir", metavar="DIR", type=path_arg,
                    help="where outputs go (default: beside each file; '-' for stdout)")
     p.add_argument("-m", "--model", help="tiny.en, base, a model folder, or a faster-whisper name")
     p.add_argument("-l", "--language", help="language code such as en or de, or auto")
@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from koe.voice.stt.transcriber import Transcriber
     from koe.voice.transcribe.job import STDOUT, transcribe_files
+    from koe.voice.transcribe.plan import plan_run
     from koe.voice.transcribe.progress import (
         JsonLinesReporter,
         QuietReporter,
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         "stt.language": args.language,
         "stt.beam_size": args.beam_size,
         "transcribe.formats": formats,
-        "transcribe.output_dir": args.output_dir,
+        "transcribe.output_dir": None if args.output_dir is None else str(args.output_dir),
         "transcribe.word_timestamps": args.word_timestamps,
         "transcribe.batch_size": args.batch_size,
     }, source="the command line")
@@ -62,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         reporter = QuietReporter()
 
+    # Before the model loads: a run that would overwrite an input, write one output twice or
+    # write into a folder it cannot is refused while nothing has been done.
+    plan = plan_run(args.files, settings.transcribe)
     transcriber = Transcriber.load(settings.stt)
-    results = transcribe_files(args.files, transcriber, settings.transcribe, reporter)
+    results = transcribe_files(plan.inputs, transcriber, settings.transcribe, reporter)
     return 0 if all(r.ok for r in results) else 1

@@ -63,13 +63,19 @@ def resolve_model(name: str) -> ResolvedModel:
     if name in PACKAGED:
         return ResolvedModel(name, str(PACKAGED[name]()), "packaged")
     if _looks_like_path(name):
-        raise ModelError(f"model folder {folder} does not exist")
+        raise ModelError(f"model folder {folder} does not exist",
+                         hint="check the folder's name; a model folder holds model.bin and "
+                         "config.json")
     return ResolvedModel(name, name, "upstream")
 
 
 def _looks_like_path(name: str) -> bool:
-    # "org/model" is an upstream repository id; "./x", "/x", "~/x" and "a/b/c" are folders.
-    return name.startswith((".", "/", "~")) or name.count("/") > 1
+    """"./x", "/x", "~/x" and "a/b/c" are folders; "org/model" is an upstream repository id,
+    unless a folder "org" is right here: then it is a folder with a mistyped name."""
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        return True
+    head, slash, _ = name.partition("/")
+    return bool(slash) and Path(head).expanduser().is_dir()
 
 
 def fetch_upstream(name: str) -> str:
@@ -89,6 +95,13 @@ def fetch_upstream(name: str) -> str:
             "such as small, medium.en or large-v3",
         ) from exc
     except Exception as exc:
+        if "/" in name:  # as likely a mistyped folder as a repository
+            raise ModelError(
+                f"{name} is not a model folder here, and no model of that name could be "
+                f"downloaded ({type(exc).__name__})",
+                hint="check the folder's name, or connect to the internet once to fetch "
+                "a Hugging Face model",
+            ) from exc
         raise ModelError(
             f"Whisper model {name!r} is not on this computer and could not be downloaded "
             f"({type(exc).__name__})",

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from koe.config.errors import KoeError
+from koe.config.errors import AudioError, KoeError
 from koe.config.schema import TranscribeSettings
 from koe.voice.audio.files import decode_file
 from koe.voice.stt.segments import Transcript, TranscriptSegment
 from koe.voice.stt.transcriber import Transcriber
+from koe.voice.transcribe.plan import STDOUT, output_location
 from koe.voice.transcribe.writers import write_outputs
 
-STDOUT = "-"
+__all__ = ["STDOUT", "FileResult", "Reporter", "output_location", "transcribe_file",
+           "transcribe_files"]
 
 
 @dataclass
@@ -47,20 +50,17 @@ class Reporter(Protocol):
     def finished(self, result: FileResult) -> None: ...
 
 
-def output_location(path: Path, settings: TranscribeSettings) -> Path | None:
-    """Folder the outputs of `path` go to; None means standard output."""
-    if settings.output_dir == STDOUT:
-        return None
-    return Path(settings.output_dir).expanduser() if settings.output_dir else path.parent
-
-
 def transcribe_file(path: Path, transcriber: Transcriber, settings: TranscribeSettings,
                     reporter: Reporter) -> FileResult:
     """Transcribe one file; a failure is reported in the result, never raised."""
     result = FileResult(path)
     began = time.perf_counter()
+    folder = output_location(path, settings)
     try:
-        audio = decode_file(path)
+        try:
+            audio = decode_file(path)
+        except OSError as exc:  # unreadable, or a name the system refuses
+            raise AudioError(f"{path}: cannot read it: {_reason(exc)}") from exc
         reporter.started(path, audio.seconds)
         batch = settings.batch_size if audio.seconds >= _batch_threshold(settings) else 0
         run = transcriber.transcribe(
@@ -74,7 +74,6 @@ def transcribe_file(path: Path, transcriber: Transcriber, settings: TranscribeSe
             transcript.segments.append(segment)
             reporter.segment(path, segment, time.perf_counter() - began)
         result.transcript = transcript
-        folder = output_location(path, settings)
         if folder is not None:
             result.outputs = write_outputs(transcript, list(settings.formats), folder, path.stem)
         if audio.truncated:
@@ -83,9 +82,11 @@ def transcribe_file(path: Path, transcriber: Transcriber, settings: TranscribeSe
                             "transcribed what was readable")
     except KoeError as exc:
         result.error, result.hint = str(exc), exc.hint
+    except BrokenPipeError:
+        raise  # standard output went away: the command line stops quietly
     except OSError as exc:
-        result.error = f"{path}: cannot write the transcript: {exc.strerror or exc}"
-        result.hint = "check the output folder exists, is writable and has free space"
+        result.error = f"{path}: cannot write the transcript to {folder}: {_reason(exc)}"
+        result.hint = "check the folder is writable and has free space"
     result.elapsed = time.perf_counter() - began
     reporter.finished(result)
     return result
@@ -94,6 +95,10 @@ def transcribe_file(path: Path, transcriber: Transcriber, settings: TranscribeSe
 def transcribe_files(paths: Iterable[Path], transcriber: Transcriber,
                      settings: TranscribeSettings, reporter: Reporter) -> list[FileResult]:
     return [transcribe_file(p, transcriber, settings, reporter) for p in paths]
+
+
+def _reason(exc: OSError) -> str:
+    return "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc)).lower()
 
 
 def _batch_threshold(settings: TranscribeSettings) -> float:

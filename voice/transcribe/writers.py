@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -77,13 +78,19 @@ WRITERS: dict[str, Callable[[Transcript], str]] = {
 
 def write_outputs(transcript: Transcript, formats: list[str], out_dir: Path, stem: str
                   ) -> list[Path]:
-    """Write one file per format, each atomically (a crash never leaves half a transcript)."""
+    """Write one file per format, each atomically: a failure (a full disk, Ctrl-C) leaves the
+    previous file as it was and no partial file behind."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for fmt in formats:
         target = out_dir / f"{stem}.{fmt}"
-        tmp = target.with_name(f".{target.name}.partial")
-        tmp.write_text(WRITERS[fmt](transcript), encoding="utf-8")
-        tmp.replace(target)
+        # The process id keeps two runs writing the same transcript from sharing a file.
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        try:
+            tmp.write_text(WRITERS[fmt](transcript), encoding="utf-8")
+            tmp.replace(target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         written.append(target)
     return written

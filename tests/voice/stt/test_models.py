@@ -70,3 +70,21 @@ def test_base_is_assembled_once_and_rebuilt_when_damaged(koe_home: Path) -> None
         f.seek(5000)
         f.write(b"\x00" * 64)
     assert not verify_checksum(folder)
+
+
+def test_a_mistyped_folder_beside_real_ones_is_a_missing_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mymodels").mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelError, match=r"model folder mymodels/whisper does not exist"):
+        resolve_model("mymodels/whisper")
+
+
+def test_a_repository_id_that_cannot_be_fetched_may_be_a_folder_too() -> None:
+    # Offline (as tests run): the name could be a typo'd folder as well as a repository.
+    from koe.voice.stt.models import fetch_upstream
+
+    with pytest.raises(ModelError) as caught:
+        fetch_upstream("nosuchorg-koe-test/whisper")
+    assert "is not a model folder here" in caught.value.message
+    assert "check the folder's name" in caught.value.hint
