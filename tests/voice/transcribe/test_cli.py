@@ -167,3 +167,21 @@ def test_json_reporter_lines_are_json() -> None:
     reporter = JsonLinesReporter(out=out)
     reporter.finished(_result(Path("a.wav"), 10.0, 2.0))
     assert json.loads(out.getvalue())["speed"] == 5.0
+
+
+def test_an_unknown_language_stops_the_run_before_any_file(jfk: Path) -> None:
+    other = jfk.with_name("other.flac")
+    shutil.copy(jfk, other)
+    run = koe("transcribe", str(jfk), str(other), "--language", "xx")
+    assert run.returncode == 2
+    lines = run.stderr.splitlines()
+    assert lines[0].startswith("koe: error: bad value for stt.language: 'xx' (from the command "
+                               "line): not a language Whisper knows")
+    assert len(lines) == 2 and lines[1].startswith("  hint: ")
+    assert sorted(p.name for p in jfk.parent.iterdir()) == ["jfk.flac", "other.flac"]
+
+
+def test_a_language_in_capitals_is_taken(jfk: Path) -> None:
+    run = koe("transcribe", str(jfk), "--language", "EN", "-o", "-")
+    assert run.returncode == 0, run.stderr
+    assert starts_like_jfk(run.stdout)

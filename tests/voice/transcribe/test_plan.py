@@ -17,7 +17,7 @@ from koe.config.schema import TranscribeSettings
 from koe.voice.stt.segments import Transcript, TranscriptSegment
 from koe.voice.transcribe.plan import RunRefused, plan_run
 from koe.voice.transcribe.writers import write_outputs
-from tests.voice.transcribe.privileges import as_unprivileged, small_disk
+from tests.privileges import as_unprivileged, small_disk
 
 SETTINGS = TranscribeSettings()
 ALL = TranscribeSettings(formats=["txt", "srt", "vtt", "json"])
