@@ -31,6 +31,7 @@ from koe.voice.stt.transcriber import Transcriber
 from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line
 from koe.voice.tts.splitter import SentenceSplitter
+from tests.net import port_of, refusing_port
 from tests.voice.assistant.helpers import first_sound_after, question_file, words_said
 from tests.voice.turns.signals import click, cough, door_slam, room, silence
 
@@ -136,3 +137,35 @@ def test_a_missing_input_file_is_one_line(tmp_path: Path) -> None:
                            str(tmp_path / "nope.wav")], capture_output=True, text=True)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "nope.wav" in done.stderr.splitlines()[0]
+
+
+def test_an_unreachable_model_is_said_in_one_sentence_and_koe_listens_on(
+        tmp_path: Path, transcriber: Transcriber) -> None:
+    question_file(tmp_path / "q.wav", [Line("What time is it in Tokyo?", PAUSE),
+                                       Line("Are you there?", PAUSE)])
+    with refusing_port() as sock:
+        done = subprocess.run(
+            [sys.executable, "-m", "koe.voice", "run", "--input", str(tmp_path / "q.wav"),
+             "--output", str(tmp_path / "r.wav"), "--report", "-", "--endpoint",
+             f"http://127.0.0.1:{port_of(sock)}/v1", "--model", "any"],
+            capture_output=True, text=True, timeout=600,
+            env={**os.environ, "KOE_MEMORY_PATH": str(tmp_path / "store")})
+    assert done.returncode == 0, done.stderr
+    turns = json.loads(done.stdout)["turns"]
+    assert len(turns) == 2 and all(t["error"] for t in turns)  # both questions were heard
+    assert "Traceback" not in done.stderr
+    heard = " ".join(words_said(transcriber, tmp_path / "r.wav"))
+    assert heard.count("language model") == 2  # "I can't reach the language model right now."
+    with MemoryStore.open(MemorySettings(path=str(tmp_path / "store"))) as store:
+        asked = [r.text for r in store.records() if r.role == "user"]
+    assert len(asked) == 2  # what the user said is kept, though nothing could answer it
+
+
+def test_a_microphone_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "koe.voice", "run", "--input-device",
+                           "no-such-microphone-anywhere"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode != 0
+    lines = done.stderr.splitlines()
+    assert "Traceback" not in done.stderr and lines[0].startswith("koe: error:")
+    assert "no-such-microphone-anywhere" in lines[0] or "microphone" in lines[0]
