@@ -45,6 +45,7 @@ class Draft:
 
     outcome: TurnOutcome
     pending: PendingTurn
+    memories: tuple[str, ...] = ()  # the texts quoted to the model
     record_ids: list[str] = field(default_factory=list)
     confirmed: bool = False
 
@@ -134,7 +135,8 @@ class Conversation:
         quoted = await self._recall(question, exclude=self.prompt.known_ids())
         outcome.memories_quoted = len(quoted)
         block = self.memory.block(quoted) if self.memory and quoted else ""
-        return Draft(outcome, self.prompt.prepare(question, block, (r.record.id for r in quoted)))
+        pending = self.prompt.prepare(question, block, (r.record.id for r in quoted))
+        return Draft(outcome, pending, tuple(r.text for r in quoted))
 
     async def stream_draft(self, draft: Draft) -> AsyncIterator[str]:
         """Stream the reply to a draft; it may start before the draft is confirmed, and closing
