@@ -14,6 +14,7 @@ from koe.config.errors import KoeError, print_error
 from koe.voice.failures import os_failure, shorten, unexpected_failure
 
 COMMAND_MODULES = (
+    "koe.voice.commands.run",
     "koe.voice.commands.transcribe",
     "koe.voice.commands.doctor",
     "koe.voice.commands.memory",
