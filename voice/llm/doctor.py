@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -63,25 +65,53 @@ def _endpoint_checks(llm: LlmSettings) -> Iterator[Check]:
     key = f"key from ${env}" if endpoint.api_key else f"no key (${env} unset)"
     headers = {"Authorization": f"Bearer {endpoint.api_key}"} if endpoint.api_key else {}
     try:
-        response = httpx.get(f"{llm.endpoint.rstrip('/')}/models", headers=headers,
-                             timeout=httpx.Timeout(10.0, connect=llm.connect_timeout))
-    except httpx.HTTPError as exc:
+        status, body = _get_models(f"{llm.endpoint.rstrip('/')}/models", headers,
+                                   min(MODELS_SECONDS, llm.first_token_timeout),
+                                   llm.connect_timeout)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
         yield Check(label, False, f"unreachable ({type(exc).__name__})",
                     "start the server or fix llm.endpoint")
         return
-    if response.status_code in (401, 403):
+    except (TimeoutError, httpx.TimeoutException):
+        yield Check(label, False, "no whole answer to GET /models in time",
+                    "the server is up but not answering; restart it or fix llm.endpoint")
+        return
+    except httpx.HTTPError as exc:
+        yield Check(label, False, f"no usable answer ({type(exc).__name__})",
+                    "check that llm.endpoint is an OpenAI-compatible server")
+        return
+    if status in (401, 403):
         yield Check(label, False, f"refused the API key ({key})",
                     f"put a valid key in ${llm.api_key_env}")
         return
-    yield Check(label, response.status_code < 400, f"HTTP {response.status_code}, {key}")
+    yield Check(label, status < 400, f"HTTP {status}, {key}")
     if not llm.model:
         yield Check("llm model", False, "not set", "set llm.model to a model the endpoint serves")
         return
     try:
-        served = {m.get("id") for m in response.json().get("data", [])}
-    except (ValueError, AttributeError):
+        served = {m.get("id") for m in json.loads(body).get("data", [])}
+    except (ValueError, AttributeError, TypeError):
         served = set()
     listed = not served or llm.model in served
     yield Check(f"llm model {llm.model}", listed,
                 "served" if served else "the endpoint lists no models",
                 "" if listed else f"the endpoint serves: {', '.join(sorted(map(str, served)))}")
+
+
+# The model list is small: a server that sends more, or takes longer, is not answering.
+MODELS_SECONDS = 10.0
+MODELS_BYTES = 1_000_000
+
+
+def _get_models(url: str, headers: dict[str, str], seconds: float, connect: float
+                ) -> tuple[int, bytes]:
+    """GET the model list within `seconds` in all, whatever the server trickles or streams."""
+    deadline = time.monotonic() + seconds
+    with httpx.stream("GET", url, headers=headers,
+                      timeout=httpx.Timeout(seconds, connect=connect)) as response:
+        body = bytearray()
+        for part in response.iter_bytes():
+            body += part
+            if time.monotonic() > deadline or len(body) > MODELS_BYTES:
+                raise TimeoutError
+    return response.status_code, bytes(body)

@@ -43,10 +43,12 @@ class FaultHandler(BaseHTTPRequestHandler):
         SCENARIOS[scenario](self, count)
 
     def do_GET(self) -> None:
-        """GET <scenario>/models: the model list, or the scenario's refusal."""
+        """GET <scenario>/models: the model list, or the scenario's refusal or misbehaviour."""
         scenario = self.path.strip("/").split("/")[0]
         if scenario == "unauthorized":
             _unauthorized(self, 1)
+        elif scenario in ("silent", "trickle", "flood"):
+            SCENARIOS[scenario](self, 1)
         else:
             self.send_json(200, {"object": "list", "data": [{"id": "test-model"}]})
 

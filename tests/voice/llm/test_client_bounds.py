@@ -113,3 +113,16 @@ def test_context_overflow_points_at_the_context_size(fault_server: FaultServer,
 def test_a_context_overflow_in_the_stream_is_named_too(fault_server: FaultServer) -> None:
     _, error = ask(fault_server.url("overflow-event"), local=True)
     assert isinstance(error, ContextOverflow) and "llm.local.context_size" in error.hint
+
+
+@pytest.mark.slow
+def test_a_real_server_past_its_context_points_at_the_context_size(gemma_server) -> None:
+    long_prompt = [Message("user", "word " * 5000)]  # far past the server's 2048 tokens
+
+    async def go() -> None:
+        async with ChatClient(Endpoint(gemma_server.base_url, local=True)) as client:
+            await client.complete(long_prompt, max_tokens=8)
+
+    with pytest.raises(ContextOverflow) as caught:
+        asyncio.run(go())
+    assert "llm.local.context_size" in caught.value.hint

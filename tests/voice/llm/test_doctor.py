@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from koe.config.schema import LlmSettings, Settings
 from koe.voice.doctor import SETTINGS_CHECKS, check_llm
 from koe.voice.llm.doctor import llm_checks
@@ -42,3 +44,11 @@ def test_a_missing_local_model_file_fails(tmp_path) -> None:
     found = checks(local={"model": missing})
     assert found[f"llm model {missing}"] == (False, "no such file")
     assert found["llm server"][0] is True
+
+
+@pytest.mark.parametrize("scenario", ["silent", "trickle", "flood"])
+def test_a_server_that_never_finishes_answering_fails_in_time(fault_server: FaultServer,
+                                                              scenario: str) -> None:
+    found = checks(endpoint=fault_server.url(scenario), model="m", first_token_timeout=0.5)
+    [(ok, detail)] = found.values()
+    assert ok is False and "in time" in detail
