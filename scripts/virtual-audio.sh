@@ -7,14 +7,20 @@
 #       vmic        remap of vmic_feed.monitor, the default input: koe records here
 #   scripts/virtual-audio.sh stop     stop what start started
 #   scripts/virtual-audio.sh env      print what a client must export BEFORE importing sounddevice:
-#                                     PULSE_SERVER, so PortAudio's "default"/"pulse" devices land here
+#                                     PULSE_SERVER, so PortAudio's "default"/"pulse" devices land here,
+#                                     and ALSA_CONFIG_PATH, which adds one named PortAudio device per
+#                                     sink/source: vspk, vspk_monitor, vmic, vmic_feed
 #   scripts/virtual-audio.sh status   exit 0 when the server answers
 # Needs the Debian packages pulseaudio pulseaudio-utils libasound2-plugins libportaudio2.
 set -euo pipefail
 PA_ROOT=${PA_ROOT:-${TMPDIR:-/tmp}/koe-virtual-audio}
 # The server keeps its state under PA_ROOT, never in the user's own home.
 export HOME="$PA_ROOT/home" XDG_RUNTIME_DIR="$PA_ROOT/run"
+# pactl/parec here talk to this server only, whichever one the caller's environment names.
+unset PULSE_SERVER PULSE_SINK PULSE_SOURCE
 SOCKET="$XDG_RUNTIME_DIR/pulse/native"
+ALSA_CONF=${ALSA_CONF:-/usr/share/alsa/alsa.conf}   # the system's top-level ALSA configuration
+DEVICES_CONF="$PA_ROOT/asound.conf"
 
 start() {
   for tool in pulseaudio pactl parec; do
@@ -24,6 +30,14 @@ start() {
     }
   done
   mkdir -p "$HOME" "$XDG_RUNTIME_DIR"; chmod 700 "$XDG_RUNTIME_DIR"
+  # Named ALSA devices, so PortAudio can open each sink/source by name (read through
+  # ALSA_CONFIG_PATH, see env; the user's own ~/.asoundrc is left alone).
+  cat > "$DEVICES_CONF" <<'ASOUND'
+pcm.vspk         { type pulse; device "vspk" }
+pcm.vspk_monitor { type pulse; device "vspk.monitor" }
+pcm.vmic         { type pulse; device "vmic" }
+pcm.vmic_feed    { type pulse; device "vmic_feed" }
+ASOUND
   if pactl info >/dev/null 2>&1; then echo "virtual-audio: already running"; return; fi
   pulseaudio -D -n --exit-idle-time=-1 --disallow-exit --log-target=file:"$PA_ROOT/pulse.log" \
     --load="module-native-protocol-unix auth-anonymous=1" \
@@ -55,7 +69,10 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  env) echo "export PULSE_SERVER=unix:$SOCKET" ;;
+  env)
+    echo "export PULSE_SERVER=unix:$SOCKET"
+    if [ -f "$ALSA_CONF" ]; then echo "export ALSA_CONFIG_PATH=$ALSA_CONF:$DEVICES_CONF"; fi
+    ;;
   status) pactl info >/dev/null 2>&1 ;;
   *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
 esac

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "koe.voice.commands.doctor",
     "koe.voice.commands.memory",
     "koe.voice.commands.chat",
+    "koe.voice.commands.devices",
 )
 
 

@@ -1,0 +1,180 @@
+"""Test instruments for real sound devices: a PulseAudio server, a recorder, an injector, signals.
+
+The recorder and injector are PulseAudio's own tools (parec, pactl), independent of the code
+under test: they record what koe played on the virtual speaker's monitor, and play test
+signals into the virtual microphone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+import tempfile
+import threading
+import uuid
+import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[3]
+SCRIPT = ROOT / "scripts" / "virtual-audio.sh"
+RATE = 16_000  # what the instruments record and play at
+
+
+@dataclass(frozen=True)
+class VirtualAudio:
+    root: Path
+    env: dict[str, str]  # what a client exports to use this server
+
+    def client_env(self) -> dict[str, str]:
+        return {**os.environ, **self.env}
+
+    def stop(self) -> None:
+        """Stop the server (its devices vanish, as an unplugged headset does). Idempotent."""
+        subprocess.run([str(SCRIPT), "stop"], env={**os.environ, "PA_ROOT": str(self.root)},
+                       capture_output=True, timeout=60)
+
+
+@contextmanager
+def start_virtual_audio(root: Path) -> Iterator[VirtualAudio]:
+    """scripts/virtual-audio.sh start, with its state under `root`; stopped on exit."""
+    env = {**os.environ, "PA_ROOT": str(root)}
+    audio = VirtualAudio(root, {})
+    try:
+        started = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True,
+                                 text=True, timeout=60)
+        if started.returncode != 0:
+            raise RuntimeError(f"virtual-audio.sh start failed: {started.stderr.strip()}")
+        exports = subprocess.run([str(SCRIPT), "env"], env=env, check=True,
+                                 capture_output=True, text=True).stdout
+        audio = VirtualAudio(root, _parse_exports(exports))
+        yield audio
+    finally:
+        audio.stop()
+
+
+def _parse_exports(text: str) -> dict[str, str]:
+    found = {}
+    for line in text.splitlines():
+        words = shlex.split(line)
+        if words[:1] == ["export"]:
+            for word in words[1:]:
+                name, _, value = word.partition("=")
+                found[name] = value
+    return found
+
+
+class Recorder:
+    """parec on a PulseAudio source, 16 kHz mono int16, for as long as the `with` lasts."""
+
+    def __init__(self, source: str, env: dict[str, str]) -> None:
+        self.source, self.env = source, env
+        self._data = bytearray()
+
+    def __enter__(self) -> Recorder:
+        self._proc = subprocess.Popen(
+            ["parec", f"--device={self.source}", "--raw", "--format=s16le", f"--rate={RATE}",
+             "--channels=1", "--latency-msec=10"], stdout=subprocess.PIPE, env=self.env)
+        self._started = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        # Recording for certain before the test makes a sound: parec can be slow to connect.
+        if not self._started.wait(timeout=20):
+            self.__exit__()
+            raise RuntimeError(f"parec on {self.source} recorded nothing in 20 s")
+        return self
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        while chunk := self._proc.stdout.read1(65536):
+            self._data.extend(chunk)
+            self._started.set()
+
+    def __exit__(self, *exc: object) -> None:
+        self._proc.terminate()
+        self._proc.wait(timeout=10)
+        self._reader.join(timeout=10)
+
+    def samples(self) -> np.ndarray:
+        whole = len(self._data) - len(self._data) % 2
+        return np.frombuffer(bytes(self._data[:whole]), dtype="<i2").astype(np.int16)
+
+
+async def inject(sink: str, pcm: np.ndarray, env: dict[str, str]) -> None:
+    """Start playing 16 kHz int16 `pcm` into a PulseAudio sink; returns once it has started.
+
+    The server plays it from its own sample cache: no client can fall behind and leave gaps,
+    as pacat does on a busy machine.
+    """
+    name = f"koe-test-{uuid.uuid4().hex}"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "signal.wav"
+        with wave.open(str(path), "wb") as f:
+            f.setnchannels(1)
+            f.setsampwidth(2)
+            f.setframerate(RATE)
+            f.writeframes(pcm.astype("<i2").tobytes())
+        await _pactl(env, "upload-sample", str(path), name)
+    await _pactl(env, "play-sample", name, sink)
+
+
+async def _pactl(env: dict[str, str], *args: str) -> None:
+    proc = await asyncio.create_subprocess_exec("pactl", *args, env=env,
+                                                stderr=subprocess.PIPE)
+    _, err = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"pactl {args[0]} failed: {err.decode().strip()}")
+
+
+# -- signals -------------------------------------------------------------------------------
+
+def tone(freq: float, seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:
+    t = np.arange(round(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def chirp(f0: float, f1: float, seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:
+    """A linear sweep: no two stretches look alike, so it aligns in one place only."""
+    t = np.arange(round(seconds * rate)) / rate
+    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * seconds))
+    return (amplitude * np.sin(phase)).astype(np.float32)
+
+
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    return (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+
+
+def align(recorded: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
+    """Where `reference` sits in `recorded`, and the normalised correlation there."""
+    rec = recorded.astype(np.float64)
+    ref = reference.astype(np.float64)
+    if len(rec) < len(ref):
+        return 0, 0.0
+    n = 1 << (len(rec) + len(ref)).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(rec, n) * np.conj(np.fft.rfft(ref, n)), n)[
+        : len(rec) - len(ref) + 1]
+    lag = int(np.argmax(corr))
+    piece = rec[lag : lag + len(ref)]
+    norm = np.linalg.norm(piece) * np.linalg.norm(ref)
+    return lag, float(np.dot(piece, ref) / norm) if norm else 0.0
+
+
+def dominant_frequency(samples: np.ndarray, rate: int) -> float:
+    x = samples.astype(np.float64) * np.hanning(len(samples))
+    spectrum = np.abs(np.fft.rfft(x))
+    return float(np.argmax(spectrum) * rate / len(samples))
+
+
+def loud(samples: np.ndarray, rate: int = RATE, window: float = 0.005,
+         threshold: float = 0.05) -> np.ndarray:
+    """For each `window`-long stretch, whether it holds sound above `threshold` (of full scale)."""
+    size = round(window * rate)
+    whole = len(samples) - len(samples) % size
+    peaks = np.abs(samples[:whole].astype(np.float32) / 32768).reshape(-1, size).max(axis=1)
+    return peaks > threshold
