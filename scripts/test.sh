@@ -4,13 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-started_audio=""
-if ! scripts/virtual-audio.sh status 2>/dev/null && command -v pulseaudio >/dev/null; then
+# Virtual sound devices of this run's own (its own folder: another run stopping its server
+# must not take ours away), for tests that use the default devices.
+if command -v pulseaudio >/dev/null; then
+  export PA_ROOT="$(mktemp -d /tmp/koe-pa.XXXXXX)"
   scripts/virtual-audio.sh start >/dev/null
-  started_audio=1
+  trap 'scripts/virtual-audio.sh stop; rm -rf "$PA_ROOT"' EXIT
+  eval "$(scripts/virtual-audio.sh env)"
 fi
-trap '[ -n "$started_audio" ] && scripts/virtual-audio.sh stop' EXIT
-command -v pulseaudio >/dev/null && eval "$(scripts/virtual-audio.sh env)"
 
 python3 -m ruff check .
 python3 -m pytest -q "$@"
