@@ -38,7 +38,7 @@ from tests.voice.turns.signals import click, cough, door_slam, room, silence
 pytestmark = pytest.mark.slow
 # Half-duplex: a question asked while koe still answers the last one is not heard, so each
 # question leaves room for the answer, also on a slow or busy machine.
-PAUSE = 15.0
+PAUSE = 20.0
 FACT = "My sister Hannah's birthday is on the twelfth of May."
 
 
