@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from koe.config.validators import EndpointUrl, Language
 
@@ -135,6 +135,17 @@ class ListenSettings(Section):
     pre_roll_seconds: float = Field(0.3, ge=0.0, le=2.0)
     max_seconds: float = Field(30.0, ge=1.0, le=300.0)
     speculate_seconds: float = Field(0.15, ge=0.0, le=2.0)
+    barge_in: bool = True
+    barge_in_seconds: float = Field(0.12, ge=0.03, le=2.0)
+    barge_in_window_seconds: float = Field(0.3, ge=0.03, le=5.0)
+
+    @field_validator("barge_in_window_seconds")
+    @classmethod
+    def _window_holds_the_speech(cls, value: float, info: ValidationInfo) -> float:
+        needed = info.data.get("barge_in_seconds")
+        if needed is not None and value < needed:
+            raise ValueError(f"must be at least barge_in_seconds ({needed})")
+        return value
 
 
 class TtsSettings(Section):
@@ -147,6 +158,16 @@ class RunSettings(Section):
     min_relevance: float = Field(0.45, ge=0.0, le=1.0)
     memories: int = Field(3, ge=0, le=20)
     speak_errors: bool = True
+    wake_phrase: str = Field("", max_length=60)
+    follow_up_seconds: float = Field(8.0, ge=0.0, le=600.0)
+
+    @field_validator("wake_phrase")
+    @classmethod
+    def _has_a_word(cls, value: str) -> str:
+        phrase = " ".join(value.split())
+        if phrase and not any(c.isalnum() for c in phrase):
+            raise ValueError('needs at least one word, e.g. "hey koe"; "" for no wake phrase')
+        return phrase
 
 
 class Settings(Section):
