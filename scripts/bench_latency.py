@@ -142,7 +142,7 @@ def summary(name: str, values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=len(CONVERSATIONS))
-    parser.add_argument("--pause", type=float, default=9.0,
+    parser.add_argument("--pause", type=float, default=12.0,
                         help="seconds of silence after each question (room for the answer)")
     args = parser.parse_args()
 
@@ -190,7 +190,10 @@ def report(turns: list[Turn]) -> None:
         text = t.report.transcript if t.report else "(no turn)"
         latency = f"{t.latency:.2f} s" if t.latency is not None else "missed"
         memories = len(t.report.memories) if t.report else 0
-        print(f"  {t.conversation}.{t.index} {t.config:>5} {latency:>8}  {memories} mem  {text}")
+        tokens = (f"{t.report.cached_tokens}/{t.report.prompt_tokens} cached"
+                  if t.report and t.report.prompt_tokens else "")
+        print(f"  {t.conversation}.{t.index} {t.config:>5} {latency:>8}  {memories} mem"
+              f"  {tokens:>15}  {text}")
     koe = [t.latency for t in turns if t.config == "koe" and t.latency is not None]
     base = [t.latency for t in turns if t.config == "naive" and t.latency is not None]
     print("\nvoice to voice (end of question -> first sound of the reply):")

@@ -213,6 +213,8 @@ class Assistant:
             await self._speaker.drained()
             report.first_token = reply.first_token
             report.reply = draft.outcome.reply
+            report.prompt_tokens = draft.outcome.stats.prompt_tokens
+            report.cached_tokens = draft.outcome.stats.cached_tokens
             heard = [(await f) for f in played]
             report.spoken = " ".join(filter(None, (p.tag.heard(p.seconds) for p in heard)))
             interrupted = failure is not None or any(not p.complete for p in heard)

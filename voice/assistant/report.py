@@ -24,6 +24,8 @@ class TurnReport:
     first_token: float | None = None
     first_audio: float | None = None  # when the reply's first sample was played
     speculative: bool = False  # the reply was begun at a pause, before the endpoint
+    prompt_tokens: int | None = None  # as the server counted them
+    cached_tokens: int | None = None  # of which it had already read (its prompt cache)
     error: str = ""
 
     @property
