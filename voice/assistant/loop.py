@@ -93,8 +93,12 @@ class Assistant:
 
     # -- the loop -----------------------------------------------------------------------
     async def run(self, microphone: AudioSource, speaker: AudioSink) -> list[TurnReport]:
-        """Converse until the microphone ends (file mode) or the task is cancelled."""
+        """Converse until the microphone ends (file mode) or the task is cancelled. Called
+        again after a device was lost, it starts afresh on the new microphone's clock."""
         self._speaker = speaker
+        self._turn = None
+        self._position = 0
+        self.segmenter.reset(at_sample=0)
         self.observe(StateChanged(0.0, "listening"))
         try:
             async for chunk in microphone.chunks():

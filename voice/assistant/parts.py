@@ -15,6 +15,7 @@ import numpy as np
 from koe.config.schema import Settings
 from koe.voice.assistant.hearing import Hearing
 from koe.voice.conversation.conversation import Conversation
+from koe.voice.conversation.ending import release
 from koe.voice.conversation.memory_port import ConversationMemory
 from koe.voice.llm.provider import LlmProvider
 from koe.voice.tts.synthesizer import PiperSynthesizer
@@ -64,9 +65,7 @@ class Parts:
         try:
             await self.conversation.close(summarize=summarize)
         finally:
-            await self.conversation.llm.aclose()
-            if self.memory is not None:
-                await self.memory.close()
+            await release(self.conversation)
 
 
 async def _open_memory(settings: Settings) -> ConversationMemory:

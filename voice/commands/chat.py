@@ -38,6 +38,7 @@ def question_text(text: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from koe.config.loader import apply_overrides, load_settings
+    from koe.voice.conversation.ending import end_conversation
 
     settings = apply_overrides(load_settings(args.config),
                                {"llm.endpoint": args.endpoint, "llm.model": args.model},
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _repl(runner, conversation)
         finally:
-            _close(runner, conversation, settings.chat.summarize)
+            end_conversation(runner, conversation, settings.chat.summarize)
     return 0
 
 
@@ -92,35 +93,6 @@ def _repl(runner: asyncio.Runner, conversation: Conversation) -> None:
             print(" [stopped]", flush=True)
         except KoeError as exc:  # said once; the turn is stored and the next may work
             print_error(exc, exc.hint)
-
-
-def _close(runner: asyncio.Runner, conversation: Conversation, summarize: bool) -> None:
-    """Summarize into memory, saying so (the model may take a while); a Ctrl-C meanwhile
-    stores the instant extractive summary instead. The cleanup runs either way."""
-    try:
-        runner.run(_summarize(conversation, summarize))
-    except KeyboardInterrupt:
-        if conversation.summarized:
-            print("koe: saved a quick summary instead", file=sys.stderr, flush=True)
-    finally:
-        runner.run(_release(conversation))
-
-
-async def _summarize(conversation: Conversation, summarize: bool) -> None:
-    # Said from inside the task: by now a Ctrl-C cancels it (and the quick summary is kept)
-    # rather than landing anywhere.
-    if summarize and conversation.summary_due:
-        print("koe: saving a summary of this chat in memory... (Ctrl-C: a quick one instead)",
-              file=sys.stderr, flush=True)
-    await conversation.close(summarize=summarize)
-
-
-async def _release(conversation: Conversation) -> None:
-    try:
-        await conversation.llm.aclose()
-    finally:
-        if conversation.memory:
-            await conversation.memory.close()
 
 
 def _print_delta(delta: str) -> None:

@@ -5,24 +5,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from koe.config.schema import Settings
+    from koe.voice.assistant.loop import Assistant
     from koe.voice.assistant.parts import Parts
     from koe.voice.assistant.report import TurnReport
     from koe.voice.assistant.status import ConsoleView
+    from koe.voice.audio.chunks import AudioSink, AudioSource
+
+# How often to look for a lost sound device again.
+DEVICE_RETRY_SECONDS = 2.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "run", help="talk with koe: listen, answer aloud, remember",
         description="The voice assistant: listens on the microphone, answers aloud and "
-        "remembers every turn, until Ctrl-C. With --input it listens to an audio file at "
-        "real-time pace instead, and with --output writes what it would have said on the "
-        "same timeline.")
+        "remembers every turn, until Ctrl-C (a second Ctrl-C skips the closing summary). "
+        "With --input it listens to an audio file at real-time pace instead, and with "
+        "--output writes what it would have said on the same timeline.")
     p.add_argument("--input-device", metavar="NAME|INDEX",
                    help="microphone (audio.input_device; `koe devices` lists them)")
     p.add_argument("--output-device", metavar="NAME|INDEX",
@@ -58,10 +62,11 @@ def run(args: argparse.Namespace) -> int:
         "llm.endpoint": args.endpoint, "llm.model": args.model,
         "audio.input_device": args.input_device, "audio.output_device": args.output_device,
     }, "command line")
+    if args.input is None:
+        _devices(settings, args)  # no microphone or speaker: said before models load
     view = ConsoleView(out=None if args.report == "-" else sys.stdout, verbose=args.verbose)
     try:
-        with asyncio.Runner() as runner:
-            reports = runner.run(_converse(settings, args, view))
+        reports = _converse(settings, args, view)
     finally:
         view.close()
     if args.report:
@@ -69,29 +74,63 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _converse(settings: Settings, args: argparse.Namespace,
-                    view: ConsoleView) -> list[TurnReport]:
+def _converse(settings: Settings, args: argparse.Namespace,
+              view: ConsoleView) -> list[TurnReport]:
     from koe.voice.assistant.loop import Assistant
     from koe.voice.assistant.parts import Parts
+    from koe.voice.conversation.ending import end_conversation
     from koe.voice.tts.splitter import SentenceSplitter
 
-    async with AsyncExitStack() as stack:
-        microphone, speaker = _devices(settings, args)
+    with asyncio.Runner() as runner:
         view.note("loading Whisper, the voice, memory and the language model...")
-        parts = await Parts.load(settings, remember=not args.no_memory)
-        stack.push_async_callback(_close, parts)
+        parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory))
         assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
                               SentenceSplitter, observe=view)
-        await stack.enter_async_context(speaker)
-        await stack.enter_async_context(microphone)  # the clock starts now: koe is ready
-        view.note("listening; Ctrl-C ends" if args.input is None else f"listening to {args.input}")
         try:
-            return await assistant.run(microphone, speaker)
-        except asyncio.CancelledError:
-            return assistant.reports
+            runner.run(_listen(assistant, settings, args, view))
+        except KeyboardInterrupt:
+            pass  # Ctrl-C: the conversation ends here
+        finally:
+            end_conversation(runner, parts.conversation, settings.chat.summarize)
+        return assistant.reports
 
 
-def _devices(settings: Settings, args: argparse.Namespace) -> tuple[object, object]:
+async def _listen(assistant: Assistant, settings: Settings, args: argparse.Namespace,
+                  view: ConsoleView) -> None:
+    """Converse on the devices; when one goes away, say so and go on once it is back."""
+    from koe.config.errors import AudioError
+    from koe.voice.assistant.events import Trouble
+
+    while True:
+        microphone, speaker = _devices(settings, args)
+        try:
+            async with speaker, microphone:  # the clock starts now: koe is ready
+                view.note(f"listening to {args.input}" if args.input else
+                          "listening; Ctrl-C ends")
+                await assistant.run(microphone, speaker)
+            return
+        except AudioError as exc:
+            if args.input is not None:
+                raise
+            view(Trouble(assistant.now(), exc.message, "waiting for it to come back"))
+            await _wait_for_devices(settings, args)
+
+
+async def _wait_for_devices(settings: Settings, args: argparse.Namespace) -> None:
+    from koe.config.errors import AudioError
+    from koe.voice.audio.devices import rescan
+
+    while True:
+        await asyncio.sleep(DEVICE_RETRY_SECONDS)
+        try:
+            await asyncio.to_thread(rescan)
+            _devices(settings, args)
+            return
+        except AudioError:
+            continue
+
+
+def _devices(settings: Settings, args: argparse.Namespace) -> tuple[AudioSource, AudioSink]:
     from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
     from koe.voice.audio.microphone import Microphone
     from koe.voice.audio.speaker import Speaker
@@ -99,14 +138,6 @@ def _devices(settings: Settings, args: argparse.Namespace) -> tuple[object, obje
     if args.input is not None:
         return FileMicrophone(args.input), FileSpeaker(args.output)
     return Microphone.from_settings(settings.audio), Speaker.from_settings(settings.audio)
-
-
-async def _close(parts: Parts) -> None:
-    """The conversation's summary is written to memory; a second Ctrl-C skips it."""
-    try:
-        await parts.close(summarize=parts.conversation.turns != [])
-    except asyncio.CancelledError:
-        await parts.close(summarize=False)
 
 
 def _write_report(reports: list[TurnReport], where: str) -> None:
