@@ -98,7 +98,14 @@ def forget(store: MemoryStore, records: Sequence[MemoryRecord],
             raise store_failure(f"memory store {path}: cannot write the forget journal", exc,
                                 path) from exc
         deleted = store.delete(ids)
-        report = compact(store) if compact_after and deleted else None
+        try:
+            report = compact(store) if compact_after and deleted else None
+        except StoreFullError as exc:
+            raise StoreFullError(
+                f"disk full: forgot {deleted} memories, but their text stays in the files of "
+                f"{path} until there is room to compact them",
+                hint="free some space on that disk; the next time koe opens the store it "
+                     "finishes the job") from exc
         clear_journal(path)
     return ForgetReport(deleted, report)
 

@@ -104,25 +104,26 @@ def parse_time(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def to_metadata(record: MemoryRecord, piece: int = 0, pieces: int = 1) -> dict[str, Any]:
-    """Flat chromadb metadata. `day` (UTC day number) makes time-window lookups cheap."""
-    meta: dict[str, Any] = {
+def to_metadata(record: MemoryRecord, piece: int = 0, pieces: int = 1
+                ) -> dict[str, Any]:
+    """Flat chromadb metadata, for an upsert. `day` (UTC day number) makes time-window lookups
+    cheap. `ts` keeps the time exactly: chromadb may move a float metadata value by one unit
+    in its last place, and `t` (for filters) is such a float. Keys a memory does not have
+    are None, which an upsert removes: a memory replaced by id keeps nothing of its old self.
+    """
+    return {
         "t": float(record.timestamp),
+        "ts": repr(float(record.timestamp)),
         "day": int(record.timestamp // SECONDS_PER_DAY),
         "role": record.role,
         "conversation": record.conversation,
         "user": record.user,
         "source": record.source,
+        "interrupted": True if record.interrupted else None,
+        "spoken": record.spoken,
+        "piece": piece or None,
+        "pieces": pieces if not piece and pieces > 1 else None,
     }
-    if record.interrupted:
-        meta["interrupted"] = True
-    if record.spoken is not None:
-        meta["spoken"] = record.spoken
-    if piece:
-        meta["piece"] = piece
-    elif pieces > 1:
-        meta["pieces"] = pieces
-    return meta
 
 
 def from_metadata(entry_id: str, document: str | None, meta: dict[str, Any]) -> MemoryRecord:
@@ -138,7 +139,8 @@ def from_metadata(entry_id: str, document: str | None, meta: dict[str, Any]) -> 
 
 
 def stored_time(meta: dict[str, Any]) -> float:
-    return stored_timestamp(meta.get("t"))
+    exact = meta.get("ts")
+    return stored_timestamp(exact if isinstance(exact, str) else meta.get("t"))
 
 
 def is_piece(entry_id: str) -> bool:

@@ -181,3 +181,67 @@ def silent_server() -> Iterator[str]:
         for conn in held:
             conn.close()
         listener.close()
+
+
+class StallingProxy:
+    """A TCP proxy on 127.0.0.1 in front of `upstream` (host, port). Once `stall()` is
+    called it keeps every connection open and passes nothing more back: a server that has
+    stopped answering in the middle of a session."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.stalled = threading.Event()
+        self.closing = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.sockets: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+
+    def stall(self) -> None:
+        self.stalled.set()
+
+    def __enter__(self) -> StallingProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.closing.set()
+        self.thread.join()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while not self.closing.is_set():
+            try:
+                client = self.listener.accept()[0]
+            except TimeoutError:
+                continue
+            upstream = socket.create_connection(self.upstream)
+            self.sockets += [client, upstream]
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        source.settimeout(0.2)
+        while not self.closing.is_set():
+            if self.stalled.is_set():
+                time.sleep(0.05)
+                continue
+            try:
+                data = source.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not data:
+                return
+            if self.stalled.is_set():  # arrived while waiting: held back, like the rest
+                continue
+            with contextlib.suppress(OSError):
+                target.sendall(data)
