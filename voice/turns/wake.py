@@ -52,6 +52,7 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"a(?=[^aeiouAEIOUWY]e$)", "A"), (r"i(?=[^aeiouAEIOUWY]e$)", "I"),
     (r"o(?=[^aeiouAEIOUWY]e$)", "O"), (r"u(?=[^aeiouAEIOUWY]e$)", "U"),
     (r"^([^aeiouAEIOUWY])e$", r"\1E"), (r"(?<=[^aeiouAEIOUWY])e$", ""), (r"i$", "I"),
+    (r"^([^aeiouAEIOUWY]+)y$", r"\1I"), (r"(?<=[^aeiouAEIOUWY])y(?=[^aeiouAEIOUWY])", "I"),
     (r"(?<=[^aeiouAEIOUWY])y$", "E"), (r"ie$", "E"), (r"u$", "U"), (r"au|aw", "o"),
     (r"(?<=[aeiouAEIOUWY])h", ""),
 )
