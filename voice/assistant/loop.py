@@ -1,4 +1,5 @@
-"""The voice loop: microphone -> endpointing -> Whisper -> memory + LLM -> Piper -> speaker.
+"""The voice loop: microphone -> echo canceller -> endpointing -> Whisper -> memory + LLM ->
+Piper -> speaker.
 
 Speed comes from speculation. At a short pause the loop transcribes what was said, recalls,
 starts the model and synthesises the first sentence; if the user speaks again all of it is
@@ -6,9 +7,11 @@ dropped (nothing stored), and if the endpoint confirms the pause, the reply is a
 way and plays at once. While the user is still speaking, the words so far are transcribed now
 and then and read ahead by the server (`Conversation.prefill`).
 
-Half-duplex: from the endpoint until the reply has been played the microphone is ignored.
-Each turn runs as its own task, so the microphone is read (and in file mode the clock runs)
-whatever a turn is doing.
+While koe answers, the microphone is heard through the echo canceller by the barge-in rule
+(`listen.barge_in`): the user talking over koe stops it at once, and what they say is heard
+from its onset as the next question. With barge-in off, the microphone is ignored until koe
+has finished (half-duplex). Each answer runs as its own task, so the microphone is read (and
+in file mode the clock runs) whatever an answer is doing.
 """
 
 from __future__ import annotations
@@ -21,71 +24,57 @@ import numpy as np
 
 from koe.config.errors import KoeError
 from koe.config.schema import Settings
-from koe.voice.assistant.events import Heard, LoopEvent, Said, StateChanged, Trouble, TurnDone
+from koe.voice.assistant.answer import Answer
+from koe.voice.assistant.events import Heard, LoopEvent, StateChanged, TurnDone
 from koe.voice.assistant.hearing import Hearing
-from koe.voice.assistant.reply import ReplyFailed, Splitter, SpokenReply, Synthesizer
+from koe.voice.assistant.interruption import BargeInListener
+from koe.voice.assistant.reply import Splitter, SpokenReply, Synthesizer
 from koe.voice.assistant.report import TurnReport
-from koe.voice.audio.chunks import AudioSink, AudioSource, Played
+from koe.voice.assistant.speculation import Speculation
+from koe.voice.audio.chunks import AudioChunk, AudioSink, AudioSource
 from koe.voice.audio.files import SAMPLE_RATE
 from koe.voice.conversation.conversation import Conversation
-from koe.voice.tts.chunk import SpokenChunk
-from koe.voice.tts.speakable import speakable
+from koe.voice.turns.barge_in import BargeIn
 from koe.voice.turns.events import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
+from koe.voice.turns.pcm import samples_of
 from koe.voice.turns.segmenter import Segmenter
+from koe.voice.turns.wake import ACKNOWLEDGEMENT, WakeGate
 
 # Read ahead (prefill) at most this often while the user speaks, and only after this much.
 PREFILL_EVERY_SECONDS = 1.5
 
-
-class Speculation:
-    """Work begun on an utterance before the turn is certainly over: its transcript, then the
-    reply. Cancelling it drops both, and nothing of it was stored."""
-
-    def __init__(self, hearing: Hearing, pcm: np.ndarray, begin: Callable[[str], SpokenReply],
-                 clock: Callable[[], float], at_pause: bool) -> None:
-        self.at_pause = at_pause
-        self.transcript_ready: float | None = None
-        self._clock = clock
-        self.task = asyncio.create_task(self._work(hearing, pcm, begin))
-
-    async def _work(self, hearing: Hearing, pcm: np.ndarray,
-                    begin: Callable[[str], SpokenReply]) -> tuple[str, SpokenReply | None]:
-        text = await hearing.transcribe(pcm)
-        self.transcript_ready = self._clock()
-        return text, (begin(text) if text else None)
-
-    async def cancel(self) -> None:
-        self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            _, reply = await self.task
-            if reply is not None:
-                await reply.cancel()
+# The microphone after echo cancellation (identity when there is none).
+Cleaner = Callable[[AudioChunk], AudioChunk]
 
 
 class Assistant:
     def __init__(self, settings: Settings, hearing: Hearing, conversation: Conversation,
                  synthesizer: Synthesizer, new_splitter: Callable[[], Splitter],
                  observe: Callable[[LoopEvent], None] = lambda event: None,
-                 read_ahead: bool = True) -> None:
-        """`read_ahead`: let the server read the question so far while the user speaks."""
+                 read_ahead: bool = True, clean: Cleaner | None = None) -> None:
+        """`read_ahead`: let the server read the question so far while the user speaks;
+        `clean`: the echo canceller's near end, applied to every microphone chunk."""
         self.settings = settings
-        self.read_ahead = read_ahead
         self.hearing = hearing
         self.conversation = conversation
         self.synthesizer = synthesizer
         self.new_splitter = new_splitter
         self.observe = observe
+        self.read_ahead = read_ahead
+        self.clean = clean or (lambda chunk: chunk)
         self.reports: list[TurnReport] = []
         self.segmenter = Segmenter(settings.listen)
+        self.gate = WakeGate(settings.run)
+        self.barge_in = BargeInListener(settings.listen) if settings.listen.barge_in else None
         self._speaker: AudioSink | None = None
         self._position = 0  # stream samples received so far
         self._received_at = 0.0  # loop time when they were
         self._speculation: Speculation | None = None
-        self._turn: asyncio.Task[None] | None = None
+        self._answer: Answer | None = None  # while koe answers (until it stops or is cut off)
+        self._turn: asyncio.Task[None] | None = None  # the last answer's task
         self._prefill: asyncio.Task[None] | None = None
         self._prefilled_at = 0  # utterance samples read ahead last time
 
-    # -- the clock ----------------------------------------------------------------------
     def now(self) -> float:
         """Seconds on the input stream's clock: where the microphone is now."""
         since = asyncio.get_running_loop().time() - self._received_at
@@ -96,7 +85,7 @@ class Assistant:
         """Converse until the microphone ends (file mode) or the task is cancelled. Called
         again after a device was lost, it starts afresh on the new microphone's clock."""
         self._speaker = speaker
-        self._turn = None
+        self._turn = self._answer = None
         self._position = 0
         self.segmenter.reset(at_sample=0)
         self.observe(StateChanged(0.0, "listening"))
@@ -105,19 +94,12 @@ class Assistant:
                 self._position = chunk.end
                 self._received_at = asyncio.get_running_loop().time()
                 speaker.sync(chunk.end)
-                if self._turn is not None:
-                    if not self._turn.done():
-                        continue  # half-duplex: koe is answering
-                    self._end_turn(chunk.position)
-                for event in self.segmenter.feed(chunk.pcm):
-                    await self._on(event)
-                self._maybe_prefill()
-            if self._turn is None:
+                await self._hear(self.clean(chunk))
+            if self._answer is None:
                 for event in self.segmenter.finish():
                     await self._on(event)
             if self._turn is not None:
                 await self._turn
-                self._turn.result()
         finally:
             await self._drop_speculation()
             if self._turn is not None and not self._turn.done():
@@ -126,11 +108,40 @@ class Assistant:
                     await self._turn
         return self.reports
 
-    def _end_turn(self, position: int) -> None:
-        self._turn.result()  # a turn's unexpected failure ends the loop, loudly
-        self._turn = None
+    async def _hear(self, chunk: AudioChunk) -> None:
+        if self._answer is not None:
+            if self._turn is not None and self._turn.done():
+                self._answered(chunk.position)
+            elif self.barge_in is None:
+                return  # half-duplex: koe is answering
+            elif (hit := self.barge_in.feed(chunk)) is None:
+                return
+            else:
+                await self._interrupted(hit)
+                return
+        for event in self.segmenter.feed(chunk.pcm):
+            await self._on(event)
+        self._maybe_prefill()
+
+    def _answered(self, position: int) -> None:
+        self._turn.result()  # an answer's unexpected failure ends the loop, loudly
+        self._answer = None
         self.segmenter.reset(at_sample=position)
         self.observe(StateChanged(self.now(), "listening"))
+
+    async def _interrupted(self, hit: BargeIn) -> None:
+        """The user talks over koe: stop now, then hear them from their onset."""
+        answer, self._answer = self._answer, None
+        await answer.interrupt()
+        answer.report.barge_in = hit.speech_sample / SAMPLE_RATE
+        answer.report.stopped = self.now()
+        self.gate.replied(self.now())
+        start, audio = self.barge_in.audio_from(
+            hit.speech_sample - samples_of(self.settings.listen.pre_roll_seconds))
+        self.segmenter.reset(at_sample=start)
+        self.observe(StateChanged(self.now(), "hearing"))
+        for event in self.segmenter.feed(audio):
+            await self._on(event)
 
     async def _on(self, event: object) -> None:
         if isinstance(event, SpeechStarted):
@@ -138,23 +149,30 @@ class Assistant:
             self.observe(StateChanged(self.now(), "hearing"))
         elif isinstance(event, SpeechPaused):
             await self._drop_speculation()
-            self._speculation = self._speculate(event.pcm, at_pause=True)
+            self._speculation = self._speculate(event.pcm, event.start_sample, at_pause=True)
         elif isinstance(event, SpeechResumed):
             await self._drop_speculation()
         elif isinstance(event, SpeechEnded):
-            speculation = self._speculation or self._speculate(event.pcm, at_pause=False)
+            speculation = self._speculation or self._speculate(event.pcm, event.start_sample,
+                                                               at_pause=False)
             self._speculation = None
-            self.observe(StateChanged(self.now(), "thinking"))
-            self._turn = asyncio.create_task(self._answer(event, speculation))
+            self._begin_answer(event, speculation)
 
     # -- speculation and read-ahead ----------------------------------------------------
-    def _speculate(self, pcm: np.ndarray, at_pause: bool) -> Speculation:
-        return Speculation(self.hearing, pcm, self._begin_reply, self.now, at_pause)
+    def _speculate(self, pcm: np.ndarray, start_sample: int, at_pause: bool) -> Speculation:
+        previous = self._turn
 
-    def _begin_reply(self, question: str) -> SpokenReply:
-        reply = SpokenReply(self.conversation, self.synthesizer, self.new_splitter, self.now)
-        reply.start(question)
-        return reply
+        async def begin(question: str) -> SpokenReply:
+            if previous is not None:  # an interrupted answer first keeps what was heard
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(previous)
+            reply = SpokenReply(self.conversation, self.synthesizer, self.new_splitter,
+                                self.now)
+            reply.start(question)
+            return reply
+
+        return Speculation(self.hearing, pcm, self.gate, start_sample / SAMPLE_RATE, begin,
+                           self.now, at_pause)
 
     async def _drop_speculation(self) -> None:
         if self._speculation is not None:
@@ -174,74 +192,46 @@ class Assistant:
 
         async def read_ahead() -> None:
             text = await self.hearing.transcribe(so_far)
-            if text and self.segmenter.in_speech:
+            admission = self.gate.admit(text, self.now())
+            if admission.admitted and admission.question and self.segmenter.in_speech:
                 self.observe(Heard(self.now(), text, final=False))
-                self.conversation.prefill(text)
+                self.conversation.prefill(admission.question)
 
         self._prefill = asyncio.create_task(read_ahead())
 
-    # -- one turn ------------------------------------------------------------------------
-    async def _answer(self, ended: SpeechEnded, speculation: Speculation) -> None:
+    # -- one answer ----------------------------------------------------------------------
+    def _begin_answer(self, ended: SpeechEnded, speculation: Speculation) -> None:
         report = TurnReport(speech_start=ended.start_sample / SAMPLE_RATE,
                             speech_end=ended.speech_end_sample / SAMPLE_RATE,
-                            endpoint=ended.sample / SAMPLE_RATE)
+                            endpoint=ended.sample / SAMPLE_RATE,
+                            speculative=speculation.at_pause)
+        self._answer = Answer(self.conversation, self.synthesizer, self._speaker, report,
+                              self.now, self.observe, self.settings.run.speak_errors)
+        if self.barge_in is not None:
+            self.barge_in.start(self._position)
+        self.observe(StateChanged(self.now(), "thinking"))
+        self._turn = asyncio.create_task(self._run_answer(self._answer, speculation))
+
+    async def _run_answer(self, answer: Answer, speculation: Speculation) -> None:
+        report = answer.report
+        reply: SpokenReply | None = None
         try:
-            report.speculative = speculation.at_pause
-            text, reply = await speculation.task
-            report.transcript = text
+            reply = await speculation.result()
+            report.transcript = speculation.transcript
             report.transcript_ready = speculation.transcript_ready
+            admission = speculation.admission
+            if admission is not None and admission.listening:
+                await answer.say(ACKNOWLEDGEMENT)  # the wake phrase alone
+                self.gate.woken(self.now())
             if reply is None:
-                return  # noise or silence: no words, no turn
-            self.observe(Heard(self.now(), text, final=True))
-            await self._speak(reply, report)
+                return  # noise, silence, or not meant for koe: no turn, nothing stored
+            self.observe(Heard(self.now(), admission.question, final=True))
+            await answer.play(reply)
+            self.gate.replied(self.now())
         except KoeError as exc:
             report.error = exc.message
-            await self._say_trouble(exc)
+            await answer.say_trouble(exc)
         finally:
-            if report.transcript:
+            if reply is not None or report.error:
                 self.reports.append(report)
                 self.observe(TurnDone(self.now(), report))
-
-    async def _speak(self, reply: SpokenReply, report: TurnReport) -> None:
-        try:
-            draft = await reply.drafted
-            await self.conversation.confirm(draft)  # the question is stored before we answer
-            report.memories = list(draft.memories)
-            played: list[asyncio.Future[Played]] = []
-            failure: KoeError | None = None
-            while (item := await reply.chunks.get()) is not None:
-                if isinstance(item, ReplyFailed):
-                    failure = item.error
-                    continue
-                played.append(self._play(item, report))
-            await self._speaker.drained()
-            report.first_token = reply.first_token
-            report.reply = draft.outcome.reply
-            report.prompt_tokens = draft.outcome.stats.prompt_tokens
-            report.cached_tokens = draft.outcome.stats.cached_tokens
-            heard = [(await f) for f in played]
-            report.spoken = " ".join(filter(None, (p.tag.heard(p.seconds) for p in heard)))
-            interrupted = failure is not None or any(not p.complete for p in heard)
-            await self.conversation.finish_draft(draft, spoken=report.spoken,
-                                                 interrupted=interrupted)
-            if failure is not None:
-                raise failure
-        finally:
-            await reply.cancel()
-
-    def _play(self, chunk: SpokenChunk, report: TurnReport) -> asyncio.Future[Played]:
-        if report.first_audio is None:
-            report.first_audio = self.now()
-            self.observe(StateChanged(report.first_audio, "speaking"))
-        self.observe(Said(self.now(), chunk.text))
-        return self._speaker.play(chunk.pcm, chunk.sample_rate, tag=chunk)
-
-    async def _say_trouble(self, error: KoeError) -> None:
-        """One sentence, printed and (by default) spoken; then the loop listens again."""
-        self.observe(Trouble(self.now(), error.message, error.hint))
-        if not self.settings.run.speak_errors:
-            return
-        with contextlib.suppress(KoeError):
-            said = await asyncio.to_thread(self.synthesizer.speak, speakable(error.message))
-            self._speaker.play(said.pcm, said.sample_rate, tag=said)
-            await self._speaker.drained()

@@ -16,6 +16,7 @@ class TurnReport:
     transcript: str = ""
     reply: str = ""  # what the model wrote
     spoken: str = ""  # what reached the speaker
+    interrupted: bool = False  # the user talked over the reply, which stopped there
     memories: list[str] = field(default_factory=list)  # quoted to the model
     speech_start: float | None = None
     speech_end: float | None = None  # where the voice stopped
@@ -24,6 +25,8 @@ class TurnReport:
     first_token: float | None = None
     first_audio: float | None = None  # when the reply's first sample was played
     speculative: bool = False  # the reply was begun at a pause, before the endpoint
+    barge_in: float | None = None  # when the user's speech over the reply began
+    stopped: float | None = None  # when koe stopped speaking because of it
     prompt_tokens: int | None = None  # as the server counted them
     cached_tokens: int | None = None  # of which it had already read (its prompt cache)
     error: str = ""
