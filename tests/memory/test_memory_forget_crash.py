@@ -28,7 +28,7 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SECRET = "my locker combination is zebra-quartz-4417"
 PHRASE = "zebra-quartz-4417"
 FILLER = 1200  # past chromadb's first save of its vector index files
-TRIALS = 6
+TRIALS = 5
 
 
 @pytest.fixture(scope="module")

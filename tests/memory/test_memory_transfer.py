@@ -48,7 +48,7 @@ def two_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Memor
         yield first, second
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records=st.lists(RECORDS, min_size=1, max_size=8, unique_by=lambda r: r.id))
 def test_export_then_import_gives_back_the_same_memories(
         two_stores: tuple[MemoryStore, MemoryStore], records: list[MemoryRecord]) -> None:
@@ -86,8 +86,9 @@ def test_export_file_is_private_and_replaced_whole(config: Path, tmp_path: Path)
 
 def test_export_to_a_full_disk_keeps_the_old_backup(config: Path, tmp_path: Path) -> None:
     with MemoryStore.open(MemorySettings(path=str(tmp_path / "store"))) as store:
-        store.add_many(MemoryRecord(f"m{i}", f"memory {i} " + "words " * 200, "user", "c",
-                                    1.7e9 + i) for i in range(200))
+        # Short texts (quick to embed), more of them than the disk has room for.
+        store.add_many(MemoryRecord(f"m{i}", f"memory {i} about the weekly shopping list",
+                                    "user", "c", 1.7e9 + i) for i in range(800))
     with small_tmpfs(tmp_path / "disk", "1m") as disk:
         backup = disk / "backup.jsonl"
         backup.write_bytes(b"a good old backup\n" * 1000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from datetime import datetime, tzinfo
@@ -334,7 +335,7 @@ def run_export(args: argparse.Namespace) -> int:
             except BrokenPipeError:
                 raise
             except OSError as exc:
-                full = "disk full: " if exc.errno == 28 else ""
+                full = "disk full: " if exc.errno == errno.ENOSPC else ""
                 raise KoeError(f"{full}cannot write the export to standard output "
                                f"({(exc.strerror or str(exc)).lower()})",
                                hint="export to a file with room (-o FILE)") from exc
