@@ -48,3 +48,9 @@ def first_sound_after(path: Path, seconds: float, level: int = 300) -> float | N
     start = int(seconds * SAMPLE_RATE)
     loud = np.flatnonzero(np.abs(samples[start:]) * 32768 > level)
     return (start + int(loud[0])) / SAMPLE_RATE if loud.size else None
+
+
+def sound_between(path: Path, start: float, end: float, level: int = 300) -> bool:
+    """Whether the recording is louder than `level` (int16) anywhere in [start, end)."""
+    samples = decode_file(path).samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
+    return bool(samples.size) and bool((np.abs(samples) * 32768 > level).any())

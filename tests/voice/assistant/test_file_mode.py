@@ -32,7 +32,12 @@ from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line
 from koe.voice.tts.splitter import SentenceSplitter
 from tests.net import port_of, refusing_port
-from tests.voice.assistant.helpers import first_sound_after, question_file, words_said
+from tests.voice.assistant.helpers import (
+    first_sound_after,
+    question_file,
+    sound_between,
+    words_said,
+)
 from tests.voice.turns.signals import click, cough, door_slam, room, silence
 
 pytestmark = pytest.mark.slow
@@ -169,3 +174,26 @@ def test_a_microphone_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
     lines = done.stderr.splitlines()
     assert "Traceback" not in done.stderr and lines[0].startswith("koe: error:")
     assert "no-such-microphone-anywhere" in lines[0] or "microphone" in lines[0]
+
+
+def test_talking_over_koe_stops_it_and_the_turn_keeps_what_was_heard(
+        tmp_path: Path, qwen_server: LocalServer) -> None:
+    # The story takes far longer to tell than the 25 s after which the user cuts in.
+    said = question_file(tmp_path / "q.wav", [
+        Line("Tell me a long story about a dragon who learns to bake bread.", 25.0),
+        Line("Stop. What is two plus two?", PAUSE)])
+    settings = settings_for(tmp_path)
+    reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav")
+
+    story, answer = reports
+    assert story.interrupted and story.barge_in is not None
+    assert abs(story.barge_in - said[1].start) < 0.5  # heard from the onset of the speech
+    assert 0 < len(story.spoken) < len(story.reply)
+    # koe went quiet within a moment of being talked over (the benchmark says how soon) and
+    # stayed quiet while the user spoke; the interruption itself was the next question.
+    assert not sound_between(tmp_path / "r.wav", said[1].start + 1.0, said[1].end)
+    assert "stop" in normalise(answer.transcript)
+    assert "four" in normalise(answer.spoken)
+    with MemoryStore.open(settings.memory) as store:
+        told = next(r for r in store.records() if r.role == "assistant")
+    assert told.interrupted and told.spoken == story.spoken  # only what was played
