@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Soak: many turns of `koe run` in file mode; nothing may crash, lose a turn or leak.
 
-    python3 scripts/soak.py [--turns 200] [--pause 12] [--echo 120,0.4]
+    python3 scripts/soak.py [--turns 200] [--pause 12]
 
 Speaks --turns questions (cycling through a set of everyday ones, the packaged Piper voice)
 into one long recording with a pause after each, and runs the whole voice loop over it as
