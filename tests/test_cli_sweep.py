@@ -125,6 +125,12 @@ def run(case: Case, home: Path, endpoint: str, closed_stdout: bool) -> Outcome:
     env = {**os.environ, "KOE_HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
            "KOE_LLM_ENDPOINT": endpoint, "KOE_LLM_MODEL": "m"}
     home.mkdir(parents=True)
+    if closed_stdout and case.argv[0] == "memory" and "--help" not in case.argv:
+        # Something to print: one memory, for list, export, stats, ...
+        seeded = subprocess.run([sys.executable, "-m", "koe.voice", "memory", "add",
+                                 "A note to list."], cwd=home, env=env, capture_output=True,
+                                text=True, timeout=WAIT)
+        assert seeded.returncode == 0, seeded.stderr
     read, write = os.pipe()
     if closed_stdout:
         os.close(read)  # the reader is gone before the first byte: `koe ... | head -0`
