@@ -8,7 +8,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from koe.memory.timestamps import check_timestamp, checked_timestamp, stored_timestamp
+from koe.memory.timestamps import (
+    CheckedTime,
+    check_timestamp,
+    checked_timestamp,
+    stored_timestamp,
+)
 
 ROLES = ("user", "assistant", "summary")
 SOURCES = ("voice", "text", "import")
@@ -54,7 +59,8 @@ class MemoryRecord:
         if "timestamp" in data:
             checked = checked_timestamp(data["timestamp"])
         elif "time" in data:
-            checked = checked_timestamp(parse_time(str(data["time"])).timestamp())
+            # An ISO time says what it means: no milliseconds guess for it.
+            checked = CheckedTime(check_timestamp(parse_time(str(data["time"])).timestamp()))
         else:
             raise ValueError("missing timestamp")
         record = cls(

@@ -186,3 +186,15 @@ def test_storing_a_record_out_of_range_is_refused(store: MemoryStore) -> None:
     store.add_turn("user", "edge", "c",
                    at=datetime.fromtimestamp(MAX_TIMESTAMP, UTC) - timedelta(seconds=1))
     assert len(store.records()) == 2
+
+
+def test_an_iso_time_is_never_taken_for_milliseconds() -> None:
+    from koe.memory.transfer import parse_line
+
+    base = {"id": "a", "text": "t", "role": "user", "conversation": "c"}
+    with pytest.raises(ValueError, match="outside the years"):
+        parse_line(json.dumps({**base, "time": "9999-12-31T00:00:00Z"}).encode())
+    with pytest.raises(ValueError):
+        parse_line(json.dumps({**base, "time": "0001-01-01T00:00:00+14:00"}).encode())
+    parsed = parse_line(json.dumps({**base, "time": "2026-03-01T09:00:00+01:00"}).encode())
+    assert parsed is not None and parsed[0].timestamp == 1772352000.0 and parsed[1] == ""
