@@ -12,7 +12,9 @@ memory/store.py
     class MemoryStore:
         @classmethod open(cls, settings: MemorySettings) -> MemoryStore
         add_turn(self, role, text, conversation, *, at=None, user=None, source="voice",
-                 interrupted=False, spoken=None) -> MemoryRecord   # durable when it returns
+                 interrupted=False, spoken=None, id=None) -> MemoryRecord
+            # durable when it returns; a caller that may retry chooses `id` first and passes
+            # the same one again, so a retry replaces instead of storing a second copy
         add_many(self, records) -> int           # replaces by id; embeds in batches
         conversation_turns(self, conversation) -> list[MemoryRecord]   # time order
         records(self, *, since, until, conversation, user, roles, limit) -> list[MemoryRecord]
@@ -35,8 +37,13 @@ memory/summary.py
     store_summary(store, conversation, complete=None) -> MemoryRecord | None
     summarize_idle(store, complete=None, now=None) -> list[MemoryRecord]
         # at start-up: summaries for conversations idle longer than memory.idle_minutes
-memory/forget.py      select(store, ids=, conversation=, before=, matching=) and forget()
-memory/transfer.py    export_jsonl(store, out) / import_jsonl(store, lines)
+memory/selectors.py   ForgetRequest(ids, conversation, before, matching, about): selectors AND;
+                      `matching` is a phrase of whole words, `about` a strict, capped meaning
+memory/forget.py      select(store, request) and forget(store, records): journaled
+                      (memory/journal.py), so a forget a crash interrupts ends on the next open
+memory/transfer.py    export_jsonl(store, out) / export_to_file(store, path) (whole or not at
+                      all, mode 0600) / import_jsonl(store, lines) (bad lines skipped, noted)
+memory/timestamps.py  the times koe keeps (1900-2999); checked coming in, never failing out
 memory/compact.py     compact(store): forgotten text and vectors leave the files on disk
 memory/timephrases.py find_time_window(text, now) / parse_when(text, now)
 """
