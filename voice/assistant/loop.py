@@ -74,6 +74,7 @@ class Assistant:
         self._turn: asyncio.Task[None] | None = None  # the last answer's task
         self._prefill: asyncio.Task[None] | None = None
         self._prefilled_at = 0  # utterance samples read ahead last time
+        self._utterance_start = 0.0  # when the utterance being heard began (stream seconds)
 
     def now(self) -> float:
         """Seconds on the input stream's clock: where the microphone is now."""
@@ -146,6 +147,7 @@ class Assistant:
     async def _on(self, event: object) -> None:
         if isinstance(event, SpeechStarted):
             self._prefilled_at = 0
+            self._utterance_start = event.start_sample / SAMPLE_RATE
             self.observe(StateChanged(self.now(), "hearing"))
         elif isinstance(event, SpeechPaused):
             await self._drop_speculation()
@@ -192,7 +194,7 @@ class Assistant:
 
         async def read_ahead() -> None:
             text = await self.hearing.transcribe(so_far)
-            admission = self.gate.admit(text, self.now())
+            admission = self.gate.admit(text, self._utterance_start)
             if admission.admitted and admission.question and self.segmenter.in_speech:
                 self.observe(Heard(self.now(), text, final=False))
                 self.conversation.prefill(admission.question)
