@@ -11,6 +11,11 @@
 #                                     and ALSA_CONFIG_PATH, which adds one named PortAudio device per
 #                                     sink/source: vspk, vspk_monitor, vmic, vmic_feed
 #   scripts/virtual-audio.sh status   exit 0 when the server answers
+#   scripts/virtual-audio.sh echo [DELAY_MS] [GAIN]
+#                                     koe hears itself, as in a room: a loopback from vspk.monitor
+#                                     into vmic_feed, DELAY_MS later (default 100) and GAIN times as
+#                                     loud (amplitude, default 0.5); again to change it
+#   scripts/virtual-audio.sh echo off remove that loopback
 # Needs the Debian packages pulseaudio pulseaudio-utils libasound2-plugins libportaudio2.
 set -euo pipefail
 PA_ROOT=${PA_ROOT:-${TMPDIR:-/tmp}/koe-virtual-audio}
@@ -59,11 +64,47 @@ ASOUND
 }
 
 stop() {
+  rm -f "$PA_ROOT/echo.module"
   if [ -f "$PA_ROOT/keepalive.pids" ]; then
     kill $(cat "$PA_ROOT/keepalive.pids") 2>/dev/null || true
     rm -f "$PA_ROOT/keepalive.pids"
   fi
   pulseaudio --kill 2>/dev/null || true
+}
+
+echo_on() {
+  local delay=${1:-100} gain=${2:-0.5}
+  [[ $delay =~ ^[0-9]+$ ]] && (( delay >= 1 && delay <= 2000 )) || {
+    echo "virtual-audio: echo delay '$delay' must be whole milliseconds, 1-2000" >&2; exit 2; }
+  awk -v g="$gain" 'BEGIN { exit !(g ~ /^[0-9]*\.?[0-9]+$/ && g > 0 && g <= 4) }' || {
+    echo "virtual-audio: echo gain '$gain' must be a number above 0, up to 4" >&2; exit 2; }
+  pactl info >/dev/null 2>&1 || { echo "virtual-audio: not running; start it first" >&2; exit 1; }
+  echo_off
+  # Mono at the microphone's rate. adjust_time=0: no rate adjustments, whose corrections
+  # moved the delay by 10-70 ms in mid-sentence (a room's delay holds still; both null sinks
+  # run on the one system clock, so it does not drift either).
+  local module
+  module=$(pactl load-module module-loopback source=vspk.monitor sink=vmic_feed \
+    latency_msec="$delay" adjust_time=0 channels=1 rate=16000 \
+    source_dont_move=true sink_dont_move=true sink_input_properties=media.name=koe-echo source_output_properties=media.name=koe-echo)
+  echo "$module" > "$PA_ROOT/echo.module"
+  local input=""
+  for _ in $(seq 50); do
+    input=$(LC_ALL=C pactl list sink-inputs | awk -v m="$module" \
+      '/^Sink Input #/ { id = substr($3, 2) } /Owner Module:/ && $3 == m { print id; exit }')
+    [ -n "$input" ] && break; sleep 0.1
+  done
+  [ -n "$input" ] || { echo "virtual-audio: the echo loopback has no sink input" >&2; exit 1; }
+  # An amplitude gain, in dB: the server maps dB exactly (a percentage is a cubic curve).
+  pactl set-sink-input-volume "$input" "$(awk -v g="$gain" 'BEGIN { printf "%.2fdB", 20 * log(g) / log(10) }')"
+  echo "virtual-audio: echo on, ${delay} ms, gain $gain"
+}
+
+echo_off() {
+  if [ -f "$PA_ROOT/echo.module" ]; then
+    pactl unload-module "$(cat "$PA_ROOT/echo.module")" 2>/dev/null || true
+    rm -f "$PA_ROOT/echo.module"
+  fi
 }
 
 case "${1:-}" in
@@ -74,5 +115,8 @@ case "${1:-}" in
     if [ -f "$ALSA_CONF" ]; then echo "export ALSA_CONFIG_PATH=$ALSA_CONF:$DEVICES_CONF"; fi
     ;;
   status) pactl info >/dev/null 2>&1 ;;
-  *) echo "usage: $0 start|stop|env|status" >&2; exit 2 ;;
+  echo)
+    if [ "${2:-}" = off ]; then echo_off; else echo_on "${2:-100}" "${3:-0.5}"; fi
+    ;;
+  *) echo "usage: $0 start|stop|env|status|echo [DELAY_MS] [GAIN]|echo off" >&2; exit 2 ;;
 esac

@@ -5,6 +5,10 @@ time, with stream positions). FileSpeaker "plays" in loop time too, so barge-in 
 behave as on a device, and on close() writes what was heard onto the input's timeline (silence
 elsewhere): the input and that WAV, mixed, are what a room would have heard. The loop tells
 the speaker where the input stream is with `sync(position)`.
+
+With a `FarEnd` (echo/farend.py) the speaker also writes what it plays there, for the echo
+canceller; an `EchoRoom` (echo/room.py) on the microphone mixes it back into the input, so
+koe hears itself as in a room.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import numpy as np
 
 from koe.config.errors import AudioError
 from koe.voice.audio.chunks import FRAME_SAMPLES, AudioChunk, Played
+from koe.voice.audio.echo.farend import FarEnd
+from koe.voice.audio.echo.room import EchoRoom
 from koe.voice.audio.files import SAMPLE_RATE, decode_file, from_int16, to_int16
 from koe.voice.audio.resample import resample
 from koe.voice.audio.wav import write_wav
@@ -29,11 +35,14 @@ class FileMicrophone:
 
     `tail_seconds` of silence follow the file, so whatever listens sees the speech end.
     `realtime=False` hands the chunks over without waiting (for tools and tests).
+    `room` adds the echo of what the file speaker played to each chunk.
     """
 
     def __init__(self, path: str | Path, *, frame_samples: int = FRAME_SAMPLES,
-                 tail_seconds: float = 0.0, realtime: bool = True) -> None:
+                 tail_seconds: float = 0.0, realtime: bool = True,
+                 room: EchoRoom | None = None) -> None:
         self.path = Path(path)
+        self.room = room
         self.frame_samples = frame_samples
         self.tail_seconds = tail_seconds
         self.realtime = realtime
@@ -75,7 +84,10 @@ class FileMicrophone:
                 if delay > 0:
                     await asyncio.sleep(delay)
             self.position = end
-            yield AudioChunk(pcm[start:end], start)
+            piece = pcm[start:end]
+            if self.room is not None:  # what was played up to now has been heard by now
+                piece = self.room.mix(piece, start)
+            yield AudioChunk(piece, start)
 
 
 @dataclass
@@ -112,11 +124,14 @@ class _Sound:
 
 
 class FileSpeaker:
-    """Plays in loop time and writes what was heard, on the input's timeline, to a WAV file."""
+    """Plays in loop time and writes what was heard, on the input's timeline, to a WAV file;
+    and to `far`, when given, as it is queued (stop() cuts it there too)."""
 
-    def __init__(self, path: str | Path, *, sample_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, path: str | Path, *, sample_rate: int = SAMPLE_RATE,
+                 far: FarEnd | None = None) -> None:
         self.path = Path(path)
         self.sample_rate = sample_rate  # of the WAV written
+        self.far = far
         self._sounds: list[_Sound] = []
         self._anchor: tuple[int, float] | None = None  # (input position, loop time)
         self._busy_until = 0.0
@@ -156,6 +171,8 @@ class FileSpeaker:
             anchor_position, anchor_time = self._anchor or (0, start)
             position = anchor_position + (start - anchor_time) * SAMPLE_RATE
         sound = _Sound(tag, samples, sample_rate, start, position, loop.create_future())
+        if self.far is not None:  # on the input timeline already: the far end can take it now
+            self.far.write(resample(samples, sample_rate, SAMPLE_RATE), round(position))
         self._sounds.append(sound)
         self._busy_until = sound.end
         sound.timer = loop.call_at(sound.end, self._finished, sound)
@@ -163,7 +180,11 @@ class FileSpeaker:
         return sound.future
 
     async def stop(self) -> list[Played]:
-        cut = [s.finish(s.heard) for s in self._sounds if not s.future.done()]
+        stopped = [s for s in self._sounds if not s.future.done()]
+        cut = [s.finish(s.heard) for s in stopped]
+        if self.far is not None and stopped:  # where the sound playing now was cut
+            self.far.cut(round(min(s.position + s.played * SAMPLE_RATE / s.rate
+                                   for s in stopped)))
         self._busy_until = asyncio.get_running_loop().time()
         self._idle.set()
         return cut

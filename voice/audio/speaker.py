@@ -10,6 +10,8 @@ The output stream runs all the time. Its callback copies queued blocks out of a 
 queue and posts (frames written, when they reach the DAC) back to the loop; everything else
 (resampling, bookkeeping, timers) happens on the event loop. A chunk counts as played once
 the device clock says its samples reached the DAC; `stop()` discards the device's buffer too.
+Given a `FarEnd`, the speaker also lays what it plays on the microphone's timeline for the
+echo canceller (echo/tap.py), from the positions the loop passes to `sync()`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from koe.config.errors import AudioError
 from koe.config.schema import AudioSettings
 from koe.voice.audio.chunks import Played
 from koe.voice.audio.devices import AudioDevice, close_stream, find_device, portaudio
+from koe.voice.audio.echo.farend import FarEnd
+from koe.voice.audio.echo.tap import DeviceTap
 from koe.voice.audio.files import from_int16
 from koe.voice.audio.ledger import Ledger, Playhead
 from koe.voice.audio.resample import StreamResampler
@@ -49,6 +53,7 @@ class _Feeder:
     def __init__(self, blocks: queue.SimpleQueue, reports: queue.SimpleQueue,
                  wake: Any, latency: float) -> None:
         self.blocks, self.reports, self.wake, self.latency = blocks, reports, wake, latency
+        self.frames = 0  # every frame handed to the device, silence included: its sample clock
         self.reset()
 
     def reset(self) -> None:  # only while the stream is stopped
@@ -71,8 +76,9 @@ class _Feeder:
         outdata[filled:] = 0
         if filled:
             dac = time.outputBufferDacTime or (time.currentTime + self.latency)
-            self.reports.put((filled, dac))
+            self.reports.put((filled, dac, self.frames, bool(status.output_underflow)))
             self.wake()
+        self.frames += frames
 
     def finished(self) -> None:
         self.reports.put(_LOST)
@@ -83,11 +89,12 @@ class Speaker:
     """An output device with a queue of chunks; `stop()` flushes it at once."""
 
     def __init__(self, device: AudioDevice, *, latency: float = 0.2,
-                 stall_seconds: float = STALL_SECONDS) -> None:
+                 stall_seconds: float = STALL_SECONDS, far: FarEnd | None = None) -> None:
         self.device = device
         self.latency = latency  # asked of PortAudio; under 0.2 s virtual devices underflow
         self.stall_seconds = stall_seconds
         self.rate = device.sample_rate
+        self._tap = DeviceTap(far, self.rate) if far is not None else None
         self._stream: Any = None
         self._feeder: _Feeder | None = None
         self._blocks: queue.SimpleQueue = queue.SimpleQueue()
@@ -133,11 +140,16 @@ class Speaker:
         stream, self._stream = self._stream, None
         self._take_reports(stopping=True)
         self._ledger.cut(self._playhead.heard(stream.time))
+        if self._tap is not None:
+            self._tap.cut(stream.time)
         await asyncio.to_thread(close_stream, stream)
         self._reset()  # the callback has stopped for good: its state may be reset now
 
     def sync(self, position: int) -> None:
-        """The input stream is at `position` now. A device plays in real time: nothing to do."""
+        """The input stream is at `position` now. A device plays in real time; the echo
+        canceller's far end is placed on the input timeline from these notes."""
+        if self._tap is not None and self._stream is not None:
+            self._tap.sync(position, self._stream.time)
 
     def play(self, pcm: np.ndarray, sample_rate: int,
              tag: object = None) -> asyncio.Future[Played]:
@@ -183,6 +195,8 @@ class Speaker:
             self._stream.abort()
         self._take_reports(stopping=True)
         cut = self._ledger.cut(self._playhead.heard(stream_time))
+        if self._tap is not None:
+            self._tap.cut(stream_time)
         self._reset()
         try:
             self._stream.start()
@@ -227,6 +241,8 @@ class Speaker:
         if block.size:
             self._blocks.put(block)
             self._queued += len(block)
+            if self._tap is not None:
+                self._tap.queued(block)
 
     def _close_run(self) -> None:
         """Push out the resampler's held-back tail; the last chunk's length is now exact."""
@@ -259,12 +275,17 @@ class Speaker:
             if isinstance(report, str):  # _LOST: the stream ended
                 lost = True
                 continue
-            frames, dac = report
+            frames, dac, index, underflow = report
             self._playhead.wrote(frames, dac)
+            if self._tap is not None:
+                self._tap.wrote(frames, dac, index, underflow)
             got = True
         if lost and not (stopping or self._closing):
             self._fail("stopped")
             return False
+        drained = self._run is None and self._playhead.written >= self._queued
+        if got and drained and self._tap is not None:
+            self._tap.flush()  # all written: the tap's resampler must not hold the end back
         return got
 
     def _schedule_settle(self) -> None:
@@ -314,12 +335,16 @@ class Speaker:
                                  "(`koe devices` lists them)")
         if self._stream is not None:
             self._ledger.cut(self._playhead.heard(self._stream.time))
+            if self._tap is not None:
+                self._tap.cut(self._stream.time)
         self._reset()
 
     def _reset(self) -> None:
         """Forget the queue and the timeline; the callback's own state too, once no callback
         can run any more (the stream is stopped, closed or dead)."""
         _drain(self._blocks)
+        if self._tap is not None:
+            self._tap.forget()
         if self._feeder is not None and (self._stream is None or not self._stream.active):
             self._feeder.reset()
         self._run = None

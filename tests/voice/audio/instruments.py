@@ -59,6 +59,18 @@ def start_virtual_audio(root: Path) -> Iterator[VirtualAudio]:
         audio.stop()
 
 
+@contextmanager
+def echo_path(audio: VirtualAudio, delay_ms: int, gain: float) -> Iterator[None]:
+    """koe hears itself for the `with`: scripts/virtual-audio.sh echo DELAY_MS GAIN, then off."""
+    env = {**os.environ, "PA_ROOT": str(audio.root)}
+    subprocess.run([str(SCRIPT), "echo", str(delay_ms), str(gain)], env=env, check=True,
+                   capture_output=True, timeout=60)
+    try:
+        yield
+    finally:
+        subprocess.run([str(SCRIPT), "echo", "off"], env=env, capture_output=True, timeout=60)
+
+
 def _parse_exports(text: str) -> dict[str, str]:
     found = {}
     for line in text.splitlines():

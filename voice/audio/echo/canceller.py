@@ -1,0 +1,95 @@
+"""The echo canceller the loop puts between the microphone and the VAD.
+
+    far = FarEnd()                                   # the speaker writes what it plays here
+    canceller = open_canceller(far, "auto")          # livekit, else pywebrtc-audio
+    async for chunk in mic.chunks():
+        speaker.sync(chunk.end)
+        clean = canceller.near(chunk)                # same length and position, echo removed
+
+`near()` must see every chunk, in order, speaking or not: the canceller keeps a model of the
+room that silence on the far end keeps current. `NoCanceller` (barge_in = false) passes the
+microphone through untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+from koe.config.errors import AudioError, one_line
+from koe.voice.audio.chunks import AudioChunk
+from koe.voice.audio.echo.engines import FRAME, Engine, LivekitEngine, WebrtcAudioEngine
+from koe.voice.audio.echo.farend import FarEnd
+
+EngineName = Literal["auto", "livekit", "webrtc-audio", "none"]
+ENGINES: tuple[EngineName, ...] = ("auto", "livekit", "webrtc-audio", "none")
+
+
+class EchoCanceller(Protocol):
+    far: FarEnd
+    engine: str
+
+    def near(self, chunk: AudioChunk) -> AudioChunk:
+        """The microphone chunk with the echo of what `far` says was played taken out."""
+        ...
+
+
+@dataclass
+class FrameCanceller:
+    """Runs an engine over 10 ms frames of each chunk, with the far end of the same frames."""
+
+    far: FarEnd
+    _engine: Engine = field(repr=False)
+
+    @property
+    def engine(self) -> str:
+        return self._engine.name
+
+    def near(self, chunk: AudioChunk) -> AudioChunk:
+        count = len(chunk.pcm)
+        frames = -(-count // FRAME)
+        # Only a stream's last chunk may fall short of a whole frame: it is padded with silence.
+        near = np.zeros(frames * FRAME, dtype=np.int16)
+        near[:count] = chunk.pcm
+        far = self.far.read_int16(chunk.position, frames * FRAME)
+        out = np.empty_like(near)
+        for start in range(0, len(near), FRAME):
+            stop = start + FRAME
+            out[start:stop] = self._engine.process(near[start:stop], far[start:stop])
+        return AudioChunk(out[:count], chunk.position)
+
+
+@dataclass
+class NoCanceller:
+    """The microphone as it is (barge-in off); still reads the far end, so it never piles up."""
+
+    far: FarEnd = field(default_factory=FarEnd)
+    engine: str = "none"
+
+    def near(self, chunk: AudioChunk) -> AudioChunk:
+        self.far.read(chunk.position, 0)
+        return chunk
+
+
+def open_canceller(far: FarEnd, engine: str = "auto") -> EchoCanceller:
+    """A canceller reading `far`: "livekit", "webrtc-audio", "none", or "auto" (the first
+    that loads). AudioError in one line when the one asked for cannot load."""
+    if engine == "none":
+        return NoCanceller(far)
+    makers = {"livekit": LivekitEngine, "webrtc-audio": WebrtcAudioEngine}
+    if engine not in makers and engine != "auto":
+        raise AudioError(f"unknown echo canceller '{engine}'",
+                         f"use one of: {', '.join(ENGINES)}")
+    names = list(makers) if engine == "auto" else [engine]
+    failures = []
+    for name in names:
+        try:
+            return FrameCanceller(far, makers[name]())
+        except (ImportError, OSError, RuntimeError) as exc:
+            failures.append(f"{name}: {one_line(str(exc), 120)}")
+    package = {"livekit": "livekit", "webrtc-audio": "pywebrtc-audio"}
+    raise AudioError("no echo canceller could load (" + "; ".join(failures) + ")",
+                     "pip install " + " or ".join(package[n] for n in names)
+                     + ", or turn barge-in off")
