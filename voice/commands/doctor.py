@@ -13,11 +13,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                               "What only some commands need (sound devices for `koe run`) "
                               "is noted, not counted as a problem.")
     p.add_argument("--json", action="store_true", help="one JSON object per check")
+    p.add_argument("--echo", action="store_true",
+                   help="measure the echo path instead: play a test sound on the speaker, "
+                   "record the microphone, report the echo's delay and level, and what the "
+                   "echo canceller removes")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from koe.voice.doctor import run_checks
+
+    if args.echo:
+        return _echo(args)
 
     checks = run_checks(args.config)
     for check in checks:
@@ -38,6 +45,19 @@ def run(args: argparse.Namespace) -> int:
             summary += f" Not ready for {', '.join(missing)}: see the notes above."
         print(f"\n{summary}")
     return 1 if problems else 0
+
+
+def _echo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from koe.config.loader import load_settings
+    from koe.voice.audio.echo.probe import probe_devices
+
+    if not args.json:
+        print("Measuring the echo path: a 4-second test sound plays on the speaker.", flush=True)
+    report = asyncio.run(probe_devices(load_settings(args.config).audio))
+    print(json.dumps(asdict(report.figures)) if args.json else report.describe())
+    return 0
 
 
 def _needed_by(check: object) -> str:
