@@ -52,6 +52,7 @@ class TranscribeSettings(Section):
     batch_size: int = Field(8, ge=1, le=64)
     batch_chunk_seconds: float = Field(30.0, ge=5.0, le=30.0)
     repair_skipped: bool = True
+    remember: bool = False
 
 
 class LocalLlmSettings(Section):
@@ -155,7 +156,8 @@ class TtsSettings(Section):
 
 
 class RunSettings(Section):
-    min_relevance: float = Field(0.45, ge=0.0, le=1.0)
+    # Calibrated chance that a memory is what the question asks about (memory/ranking.py).
+    min_relevance: float = Field(0.1, ge=0.0, le=1.0)
     memories: int = Field(3, ge=0, le=20)
     speak_errors: bool = True
     wake_phrase: str = Field("", max_length=60)

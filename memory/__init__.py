@@ -6,8 +6,9 @@ memory/records.py
     @dataclass(frozen=True) class MemoryRecord:
         id: str; text: str; role: str            # "user" | "assistant" | "summary"
         conversation: str; timestamp: float      # UTC epoch seconds
-        user: str = "default"; source: str = "voice"   # voice | text | import
+        user: str = "default"; source: str = "voice"   # voice | text | import | recording
         interrupted: bool = False; spoken: str | None = None  # assistant: what was played
+        recording: str | None = None; offset: float | None = None  # file name, seconds in
 memory/store.py
     class MemoryStore:
         @classmethod open(cls, settings: MemorySettings) -> MemoryStore
@@ -17,18 +18,28 @@ memory/store.py
             # the same one again, so a retry replaces instead of storing a second copy
         add_many(self, records) -> int           # replaces by id; embeds in batches
         conversation_turns(self, conversation) -> list[MemoryRecord]   # time order
-        records(self, *, since, until, conversation, user, roles, limit) -> list[MemoryRecord]
+        records(self, *, since, until, conversation, user, roles, limit, source)
+            -> list[MemoryRecord]
         search(self, query, k, *, since, until, conversation, user, roles) -> list[Hit]
         get(self, ids) / delete(self, ids) / count(self) / close(self)
         call(self, fn) / reload_collection(self) / pages(self, where)   # for compaction
+        index: SearchIndex | None    # the embedded store's index beside chromadb
 memory/collection.py  open_collection(): create or open, finish an interrupted rebuild
+memory/index/         the search index beside the embedded store: exact vectors, full text
+                      (SQLite FTS5), time and filter columns; rebuilt from chromadb when it
+                      cannot be trusted, writes noted as pending so a crash is repaired
 memory/search.py      Hit; nearest_memories(): nearest neighbours within filters and windows
+memory/candidates.py  gather(): candidates for recall, by meaning and by words
+memory/ranking.py     rank(): the score, one place per record and per near duplicate, and the
+                      calibrated relevance (0-1) the voice loop thresholds
 memory/recall.py
     @dataclass(frozen=True) class Recalled:
         record: MemoryRecord; score: float; similarity: float = 0.0; excerpt: str = ""
+            # score: relevance 0-1, the calibrated chance this is what the question asks
     recall(store, query, k=5, since=None, until=None, conversation=None, user=None, now=None)
         -> list[Recalled]   # with since/until None, a time phrase in the query ("yesterday")
                             # sets the window; time questions also draw on summaries
+                            # (memory/overview.py)
     memory_block(items, now=None) -> str   # compact, dated, quoted as data; "" when empty
 memory/summary.py
     summarize_conversation(turns, complete=None, max_chars=400) -> str
@@ -37,8 +48,11 @@ memory/summary.py
     store_summary(store, conversation, complete=None) -> MemoryRecord | None
     summarize_idle(store, complete=None, now=None) -> list[MemoryRecord]
         # at start-up: summaries for conversations idle longer than memory.idle_minutes
-memory/selectors.py   ForgetRequest(ids, conversation, before, matching, about): selectors AND;
-                      `matching` is a phrase of whole words, `about` a strict, capped meaning
+memory/recordings.py  remember_recording(store, name, started, said, duration): a transcript
+                      as passages (source "recording", file name, offset) and one summary
+memory/selectors.py   ForgetRequest(ids, conversation, before, matching, about, ...,
+                      recording): selectors AND; `matching` is a phrase of whole words,
+                      `about` a strict, capped meaning
 memory/forget.py      select(store, request) and forget(store, records): journaled
                       (memory/journal.py), so a forget a crash interrupts ends on the next open
 memory/transfer.py    export_jsonl(store, out) / export_to_file(store, path) (whole or not at

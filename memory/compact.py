@@ -8,7 +8,9 @@ folder stays on disk. So compaction
      collection, drops the old one and renames the copy (a marker file makes this
      restartable: an interrupted rebuild is finished or discarded on the next open);
   2. removes index folders that belong to no collection;
-  3. closes chromadb, VACUUMs the SQLite file, and opens it again.
+  3. closes chromadb, VACUUMs the SQLite file, and opens it again;
+  4. merges and rewrites the search index beside it (memory/index/), whose deleted rows
+     were zeroed when they were deleted.
 A Chroma server's files belong to the server: there, forgetting deletes through the API
 and `chroma vacuum` on the server host does the rest.
 """
@@ -68,8 +70,10 @@ def compact(store: MemoryStore) -> CompactReport:
                 store.connection.reopen(lambda: vacuum(path / SQLITE_FILE))
             finally:
                 store.reload_collection()
+            if store.index is not None:
+                store.index.compact()
             after = folder_size(path)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             raise store_failure(f"cannot compact memory store {path}", exc, path) from exc
     return CompactReport(entries, before, after, time.perf_counter() - started)
 

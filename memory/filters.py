@@ -27,6 +27,7 @@ class Filter:
     conversation: str | None = None
     user: str | None = None
     roles: Sequence[str] | None = None
+    source: str | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.roles or ()) - set(ROLES)
@@ -48,6 +49,8 @@ class Filter:
             clauses.append({"user": self.user})
         if self.roles:
             clauses.append({"role": {"$in": list(self.roles)}})
+        if self.source is not None:
+            clauses.append({"source": self.source})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -58,7 +61,8 @@ class Filter:
                 and (self.until is None or t < self.until)
                 and (self.conversation is None or meta.get("conversation") == self.conversation)
                 and (self.user is None or meta.get("user") == self.user)
-                and (not self.roles or meta.get("role") in self.roles))
+                and (not self.roles or meta.get("role") in self.roles)
+                and (self.source is None or meta.get("source", "voice") == self.source))
 
 
 def _window_clause(lo: float | None, hi: float | None) -> dict[str, Any]:

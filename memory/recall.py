@@ -1,10 +1,13 @@
-"""Recall: meaning blended with recency, time windows from the question, a prompt block.
+"""Recall: the memories that answer a question, each with how relevant it is (0-1).
 
-`recall(store, "what did I tell you about my sister's birthday?")` ranks memories by
-cosine similarity blended with recency. A time phrase in the question ("yesterday", "last
-Tuesday") becomes a window; a question that is only about time ("what did we talk about
-yesterday?") is answered from that window's conversation summaries (or, for conversations
-without one, their first and last things the user said).
+`recall(store, "what did I tell you about my sister's birthday?")` gathers candidates by
+meaning and by words (memory/candidates.py), ranks them (memory/ranking.py: the recency
+blend, the words the question shares, what the user said above chatter and echoes, one
+place per record and per group of near duplicates) and returns them with a calibrated
+relevance the voice loop can threshold (run.min_relevance). A time phrase in the question
+("yesterday", "last Tuesday") becomes a window; a question that is only about time ("what
+did we talk about yesterday?") is answered from that window's conversation summaries (or,
+for conversations without one, their first and last things the user said).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from koe.config.schema import MemorySettings
-from koe.memory.records import MemoryRecord, Moment
-from koe.memory.search import Hit
+from koe.memory.candidates import Scope, gather
+from koe.memory.overview import window_overview
+from koe.memory.ranking import MIN_COVERAGE, rank
+from koe.memory.recordings import clock
+from koe.memory.records import MemoryRecord, Moment, epoch_of, is_piece, split_text
+from koe.memory.search import read_entries, read_records
 from koe.memory.store import MemoryStore
 from koe.memory.timephrases import find_time_window, local_zone
 
@@ -43,8 +49,8 @@ TIME_ONLY_WORDS = frozenset(_TIME_ONLY_WORDS_TEXT.split())
 @dataclass(frozen=True)
 class Recalled:
     record: MemoryRecord
-    score: float
-    similarity: float = 0.0
+    score: float  # relevance, 0-1: roughly the chance this is what the question is about
+    similarity: float = 0.0  # cosine similarity of its closest piece to the question
     excerpt: str = ""
 
     @property
@@ -55,7 +61,7 @@ class Recalled:
 def recall(store: MemoryStore, query: str, k: int = 5, since: Moment = None,
            until: Moment = None, conversation: str | None = None, user: str | None = None,
            now: datetime | None = None) -> list[Recalled]:
-    """The k memories that best answer `query`, best first.
+    """The k memories that best answer `query`, most relevant first.
 
     since/until given: only that window. Otherwise a time phrase in the question sets a
     window: a question about time alone is answered from it; a question with a topic
@@ -65,59 +71,43 @@ def recall(store: MemoryStore, query: str, k: int = 5, since: Moment = None,
     settings = store.settings
     now = _aware(now, local_zone(settings.timezone))
     text, hard = query, since is not None or until is not None
+    prefer: tuple[float | None, float | None] = (None, None)
     if not hard:
         window, rest = find_time_window(query, now)
         if window is not None and window.since <= now:  # "this June" asks about the future
-            since, until, text = window.since, window.until, rest
-    windowed = since is not None or until is not None
-    if windowed and is_time_only(text):
-        return _window_overview(store, k, since, until, conversation, user)
-    vector = store.embedder.embed_one(text if text.strip() else query)
-    candidates = max(2 * k, 10)
-    filters = {"conversation": conversation, "user": user}
-    hits = store.search(vector, candidates, since=since, until=until, **filters)
-    bonus: set[str] = set()
-    if windowed and not hard:
-        bonus = {h.record.id for h in hits}
-        hits += store.search(vector, candidates, **filters)
-    best: dict[str, Recalled] = {}
-    for hit in hits:
-        if hit.similarity < settings.min_similarity:
+            prefer, text = (window.since.timestamp(), window.until.timestamp()), rest
+    lo, hi = (epoch_of(since), epoch_of(until)) if hard else prefer
+    if (lo is not None or hi is not None) and is_time_only(text):
+        overview = window_overview(store, k, lo, hi, conversation, user)
+        return [Recalled(r, 1.0, 1.0) for r in overview]
+    if k <= 0:
+        return []
+    asked = text if text.strip() else query
+    vector = store.embedder.embed_one(asked)
+    scope = Scope(epoch_of(since), epoch_of(until), conversation, user, *prefer)
+    # Far in meaning, a memory still counts when it holds the question's words or was said
+    # in the window the question names ("Monday's meeting").
+    candidates = [c for c in gather(store, asked, vector, scope)
+                  if c.similarity >= settings.min_similarity or c.coverage >= MIN_COVERAGE
+                  or c.inside]
+    ranked = rank(candidates, k, now.timestamp(), settings.recency_weight,
+                  settings.recency_half_life_days, WINDOW_BONUS)
+    records = {r.id: r for r in read_records(store, [r.record_id for r in ranked])}
+    pieces = {e: d for e, (d, _) in read_entries(
+        store, [r.entry for r in ranked if is_piece(r.entry)]).items()}
+    found = []
+    for item in ranked:
+        record = records.get(item.record_id)
+        if record is None:  # forgotten since the index was read
             continue
-        item = _score(hit, now, settings, WINDOW_BONUS if hit.record.id in bonus else 0.0)
-        if item.record.id not in best or item.score > best[item.record.id].score:
-            best[item.record.id] = item
-    return sorted(best.values(), key=lambda r: (-r.score, r.record.timestamp))[:k]
+        excerpt = pieces.get(item.entry) or split_text(record.text, settings.chunk_chars)[0]
+        found.append(Recalled(record, item.relevance, item.similarity, excerpt))
+    return found
 
 
 def is_time_only(text: str) -> bool:
     words = re.findall(r"[a-z']+", text.lower())
     return all(w in TIME_ONLY_WORDS for w in words)
-
-
-def _score(hit: Hit, now: datetime, settings: MemorySettings, bonus: float) -> Recalled:
-    """(1 - w) * similarity + w * recency (+ bonus), recency halving every half-life."""
-    age_days = max(0.0, now.timestamp() - hit.record.timestamp) / 86400
-    recency = 0.5 ** (age_days / settings.recency_half_life_days)
-    weight = settings.recency_weight
-    score = (1 - weight) * hit.similarity + weight * recency + bonus
-    return Recalled(hit.record, score, hit.similarity, hit.excerpt)
-
-
-def _window_overview(store: MemoryStore, k: int, since: Moment, until: Moment,
-                     conversation: str | None, user: str | None) -> list[Recalled]:
-    records = store.records(since=since, until=until, conversation=conversation, user=user)
-    by_conversation: dict[str, list[MemoryRecord]] = {}
-    for record in records:
-        by_conversation.setdefault(record.conversation, []).append(record)
-    picked: list[MemoryRecord] = []
-    for turns in by_conversation.values():
-        summaries = [r for r in turns if r.role == "summary"]
-        said = [r for r in turns if r.role == "user"] or turns
-        picked += summaries[-1:] or list(dict.fromkeys([said[0], said[-1]]))
-    picked.sort(key=lambda r: r.timestamp)
-    newest = picked[-k:] if k > 0 else []
-    return [Recalled(r, 1.0, 1.0) for r in newest]
 
 
 def _aware(now: datetime | None, zone: tzinfo) -> datetime:
@@ -141,7 +131,7 @@ def memory_block(items: Sequence[Recalled], now: datetime | None = None,
     unique = {item.record.id: item for item in items}
     lines = [HEADER]
     for item in sorted(unique.values(), key=lambda i: (i.record.timestamp, i.record.id)):
-        label = LABELS.get(item.record.role, item.record.role)
+        label = _label(item.record)
         if item.record.interrupted and item.record.spoken is not None:
             label += " (interrupted)"
             text = item.record.spoken
@@ -149,6 +139,13 @@ def memory_block(items: Sequence[Recalled], now: datetime | None = None,
             text = item.text
         lines.append(f"- {_when(item.record.timestamp, reference, tz)}, {label}: {_quote(text)}")
     return "\n".join(lines)
+
+
+def _label(record: MemoryRecord) -> str:
+    """Who said it; a passage of a recording cites its file and time ("meeting.m4a 12:34")."""
+    if record.recording is not None and record.role != "summary":
+        return f"recording {record.recording} {clock(record.offset or 0.0)}"
+    return LABELS.get(record.role, record.role)
 
 
 def _when(timestamp: float, now: datetime, tz: tzinfo) -> str:

@@ -16,7 +16,7 @@ from koe.memory.timestamps import (
 )
 
 ROLES = ("user", "assistant", "summary")
-SOURCES = ("voice", "text", "import")
+SOURCES = ("voice", "text", "import", "recording")
 # Entries that index later pieces of a long text have ids "<memory id>#<piece>".
 PIECE_SEP = "#"
 SECONDS_PER_DAY = 86400
@@ -30,9 +30,11 @@ class MemoryRecord:
     conversation: str
     timestamp: float  # UTC epoch seconds
     user: str = "default"
-    source: str = "voice"  # voice | text | import
+    source: str = "voice"  # voice | text | import | recording
     interrupted: bool = False
     spoken: str | None = None  # assistant turns: what was actually played
+    recording: str | None = None  # source "recording": the file's name
+    offset: float | None = None  # source "recording": seconds into the file
 
     @property
     def time(self) -> datetime:
@@ -40,6 +42,9 @@ class MemoryRecord:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        for name in ("recording", "offset"):  # only memories of recordings have them
+            if data[name] is None:
+                del data[name]
         data["time"] = self.time.isoformat()
         return data
 
@@ -68,7 +73,9 @@ class MemoryRecord:
             conversation=str(data["conversation"]), timestamp=checked.timestamp,
             user=str(data.get("user") or "default"), source=str(data.get("source") or "import"),
             interrupted=bool(data.get("interrupted", False)),
-            spoken=None if data.get("spoken") is None else str(data["spoken"]))
+            spoken=None if data.get("spoken") is None else str(data["spoken"]),
+            recording=None if data.get("recording") is None else str(data["recording"]),
+            offset=_offset(data.get("offset")))
         record.validate()
         return record, checked.note
 
@@ -82,8 +89,23 @@ class MemoryRecord:
         if not self.conversation:
             raise ValueError("empty conversation id")
         check_timestamp(self.timestamp)
-        for name in ("text", "conversation", "user", "spoken", "id"):
+        if self.recording is not None and not self.recording.strip():
+            raise ValueError("empty recording name")
+        if self.offset is not None and not 0 <= self.offset < 1e7:
+            raise ValueError(f"offset must be seconds into the recording, not {self.offset}")
+        for name in ("text", "conversation", "user", "spoken", "id", "recording"):
             _check_utf8(name, getattr(self, name))
+
+
+def _offset(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"offset must be a number of seconds, not {value!r}")
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"offset must be a number of seconds, not {value!r}") from None
 
 
 def _check_utf8(name: str, value: str | None) -> None:
@@ -127,6 +149,8 @@ def to_metadata(record: MemoryRecord, piece: int = 0, pieces: int = 1
         "source": record.source,
         "interrupted": True if record.interrupted else None,
         "spoken": record.spoken,
+        "recording": record.recording,
+        "offset": None if record.offset is None else float(record.offset),
         "piece": piece or None,
         "pieces": pieces if not piece and pieces > 1 else None,
     }
@@ -135,13 +159,15 @@ def to_metadata(record: MemoryRecord, piece: int = 0, pieces: int = 1
 def from_metadata(entry_id: str, document: str | None, meta: dict[str, Any]) -> MemoryRecord:
     """A stored entry as a record. Lenient: an entry written by another program or damaged
     still reads (see timestamps.stored_timestamp), so it can be listed and forgotten."""
-    spoken = meta.get("spoken")
+    spoken, recording, offset = meta.get("spoken"), meta.get("recording"), meta.get("offset")
     return MemoryRecord(
         id=record_id(entry_id), text=document or "", role=str(meta.get("role")),
         conversation=str(meta.get("conversation")), timestamp=stored_time(meta),
         user=str(meta.get("user", "default")), source=str(meta.get("source", "voice")),
         interrupted=bool(meta.get("interrupted", False)),
-        spoken=None if spoken is None else str(spoken))
+        spoken=None if spoken is None else str(spoken),
+        recording=None if recording is None else str(recording),
+        offset=float(offset) if isinstance(offset, int | float) else None)
 
 
 def stored_time(meta: dict[str, Any]) -> float:

@@ -1,4 +1,8 @@
-"""Finding memories by meaning: nearest neighbours within filters and time windows."""
+"""Finding memories by meaning: nearest neighbours within filters and time windows.
+
+The embedded store answers from its search index (exact, every memory compared); a Chroma
+server from its own HNSW graph, over-fetched and filtered here.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from koe.memory.filters import Filter
+from koe.memory.index.index import Narrowing, SearchIndex
 from koe.memory.records import (
     MemoryRecord,
     from_metadata,
@@ -25,8 +30,9 @@ if TYPE_CHECKING:
 SHORT_WINDOW_SECONDS = 2 * 86400
 NEIGHBOURS = 200
 PAGE = 2000
-# (entry id, document or None, metadata, cosine similarity)
-Row = tuple[str, str | None, dict[str, Any], float]
+# (entry id, document or None, metadata or None, cosine similarity): what is None is read
+# from chromadb for the few rows kept.
+Row = tuple[str, str | None, dict[str, Any] | None, float]
 
 
 @dataclass(frozen=True)
@@ -42,9 +48,25 @@ def nearest_memories(store: MemoryStore, query: str | np.ndarray, k: int, wanted
     if k <= 0:
         return []
     vector = store.embedder.embed_one(query) if isinstance(query, str) else query
+    if store.index is not None:
+        return _hits(store, _nearest_indexed(store.index, vector, k, wanted), k)
     if wanted.windowed:
         return _hits(store, _nearest_in_window(store, vector, k, wanted), k)
     return _hits(store, _nearest(store, vector, k, wanted), k)
+
+
+def _nearest_indexed(index: SearchIndex, vector: np.ndarray, k: int, wanted: Filter
+                     ) -> list[Row]:
+    """Exact nearest entries; enough of them that k memories (not pieces) are among them."""
+    narrowing = Narrowing(wanted.since, wanted.until, wanted.conversation, wanted.user,
+                          tuple(wanted.roles) if wanted.roles else None)
+    n = k + 4
+    while True:
+        found = index.nearest(vector, n, narrowing, collapse=False)
+        rows: list[Row] = [(str(index.entry(slot)), None, None, sim) for slot, sim in found]
+        if len(found) < n or len({record_id(r[0]) for r in rows}) >= k:
+            return rows
+        n *= 4
 
 
 def _nearest(store: MemoryStore, vector: np.ndarray, k: int, wanted: Filter,
@@ -124,6 +146,26 @@ def similarities(store: MemoryStore, vector: np.ndarray, record_ids: Sequence[st
     return best
 
 
+def read_entries(store: MemoryStore, entries: Sequence[str]
+                 ) -> dict[str, tuple[str, dict[str, Any]]]:
+    """entry id -> (document, metadata): from the embedded store's index (a chromadb read
+    costs ~10 ms even for a few ids), else from chromadb."""
+    if not entries:
+        return {}
+    if store.index is not None:
+        return store.index.documents(entries)
+    found = store.call(lambda: store.collection.get(ids=list(dict.fromkeys(entries)),
+                                                    include=["documents", "metadatas"]))
+    return {i: (d or "", m or {}) for i, d, m in
+            zip(found["ids"], found["documents"], found["metadatas"], strict=True)}
+
+
+def read_records(store: MemoryStore, ids: Sequence[str]) -> list[MemoryRecord]:
+    """The memories with these ids that exist, in the order given."""
+    read = read_entries(store, ids)
+    return [from_metadata(i, *read[i]) for i in dict.fromkeys(ids) if i in read]
+
+
 def _hits(store: MemoryStore, scored: Iterable[Row], k: int) -> list[Hit]:
     """The best entry per memory, k memories, with texts fetched where missing."""
     best: dict[str, Row] = {}
@@ -131,14 +173,13 @@ def _hits(store: MemoryStore, scored: Iterable[Row], k: int) -> list[Hit]:
         best.setdefault(record_id(row[0]), row)
         if len(best) >= k:
             break
-    missing = [row[0] for row in best.values() if row[1] is None]
+    missing = [row[0] for row in best.values() if row[1] is None or row[2] is None]
     if missing:
-        found = store.call(lambda: store.collection.get(ids=missing, include=["documents"]))
-        texts = dict(zip(found["ids"], found["documents"], strict=True))
-        best = {rid: (row[0], texts.get(row[0]) or "", row[2], row[3])
-                for rid, row in best.items()}
-    parents = {r.id: r for r in store.get([rid for rid, row in best.items()
-                                          if is_piece(row[0])])}
+        read = read_entries(store, missing)
+        best = {rid: (row[0], *read.get(row[0], (row[1] or "", row[2] or {})), row[3])
+                for rid, row in best.items() if row[0] in read or row[2] is not None}
+    parents = {r.id: r for r in read_records(store, [rid for rid, row in best.items()
+                                                     if is_piece(row[0])])}
     hits = []
     for rid, (entry_id, document, meta, sim) in best.items():
         if is_piece(entry_id):
@@ -146,6 +187,6 @@ def _hits(store: MemoryStore, scored: Iterable[Row], k: int) -> list[Hit]:
             if record is not None:
                 hits.append(Hit(record, sim, document or ""))
             continue
-        record = from_metadata(entry_id, document, meta)
+        record = from_metadata(entry_id, document, meta or {})
         hits.append(Hit(record, sim, split_text(record.text, store.settings.chunk_chars)[0]))
     return hits

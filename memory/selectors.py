@@ -33,12 +33,16 @@ class ForgetRequest:
     about: str | None = None  # by meaning
     threshold: float = ABOUT_THRESHOLD
     limit: int = ABOUT_LIMIT
+    recording: str | None = None  # remembered from the recording of this file name
 
     def __post_init__(self) -> None:
         if not (self.ids or self.conversation is not None or self.before is not None
-                or self.matching is not None or self.about is not None):
+                or self.matching is not None or self.about is not None
+                or self.recording is not None):
             raise MemoryInputError("say what to forget: ids, a conversation, an age, a "
-                                   "phrase or a meaning")
+                                   "phrase, a meaning or a recording")
+        if self.recording is not None and not self.recording.strip():
+            raise MemoryInputError("say which recording to forget (its file name)")
         if self.matching is not None:
             try:
                 Phrase(self.matching)
@@ -66,4 +70,5 @@ class ForgetRequest:
         return ((not self.ids or record.id in self.record_ids)
                 and (self.conversation is None or record.conversation == self.conversation)
                 and (before is None or record.timestamp < before)
+                and (self.recording is None or record.recording == self.recording)
                 and (self.phrase is None or self.phrase.matches(record.text)))

@@ -5,10 +5,16 @@ metadata, the embedding of its first piece); a long text also gets entries
 "<id>#1", "<id>#2", ... holding its later pieces, so every part of it can be found.
 Embedded (PersistentClient in a private folder, one process at a time) or a Chroma server
 (memory.url) with the same behaviour. Writes are durable when they return.
+
+The embedded store keeps a search index beside chromadb (memory/index/): exact vector
+search, full-text search and fast time windows. Every write notes its entries as pending
+in the index first, writes chromadb, then updates the index and crosses the note out in one
+transaction; whatever a crash interrupts is read again from chromadb on the next open.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -24,6 +30,7 @@ from koe.memory.collection import open_collection
 from koe.memory.embeddings import OnnxEmbedder, get_embedder
 from koe.memory.errors import MemoryInputError, server_failure, store_failure
 from koe.memory.filters import Filter
+from koe.memory.index.index import SearchIndex
 from koe.memory.records import (
     SOURCES,
     MemoryRecord,
@@ -51,6 +58,7 @@ class MemoryStore:
         self.lock = threading.RLock()  # writes and compaction; chromadb itself is thread-safe
         self.warnings: list[str] = []  # things a user should hear about (the CLI prints them)
         self.collection = open_collection(connection, settings, embedder)
+        self.index: SearchIndex | None = None  # set by open() on the embedded store
 
     # -- opening and closing --------------------------------------------------------
     @classmethod
@@ -63,14 +71,19 @@ class MemoryStore:
             path = Path(settings.path).expanduser() if settings.path else (
                 clients.default_store_path())
             connection = clients.open_embedded(path)
+        store: MemoryStore | None = None
         try:
             store = cls(connection, settings, embedder)
             if store.embedded:
                 from koe.memory.forget import finish_interrupted_forget
+                from koe.memory.index.sync import open_index
 
+                store.index = store.call(lambda: open_index(store))
                 finish_interrupted_forget(store)
             return store
         except BaseException:
+            if store is not None and store.index is not None:
+                store.index.close()
             connection.close()
             raise
 
@@ -88,6 +101,8 @@ class MemoryStore:
 
     def close(self) -> None:
         with self.lock:
+            if self.index is not None:
+                self.index.close()
             self.connection.close()
 
     def __enter__(self) -> MemoryStore:
@@ -154,20 +169,43 @@ class MemoryStore:
                 texts.append(piece)
         vectors = self.embedder.embed(texts)
         with self.lock:
-            if replacing:
-                self._drop_stale_pieces(records)
-            self.call(lambda: self.collection.upsert(
-                ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas))
+            # A replaced long memory may have had more pieces than its new text.
+            stale = sorted(set(self._stale_pieces(records)) - set(ids)) if replacing else []
+            with self._indexed([*ids, *stale]) as index:
+                if stale:
+                    self.call(lambda: self.collection.delete(ids=stale))
+                self.call(lambda: self.collection.upsert(
+                    ids=ids, embeddings=vectors, documents=documents, metadatas=metadatas))
+                if index is not None:
+                    from koe.memory.index.sync import index_row
+
+                    index.apply([(index_row(i, d, t, m), v) for i, d, t, m, v in
+                                 zip(ids, documents, texts, metadatas, vectors, strict=True)],
+                                removed=stale, finished=[*ids, *stale])
         return len(records)
 
-    def _drop_stale_pieces(self, records: Sequence[MemoryRecord]) -> None:
-        """A replaced long memory may have had more pieces than its new text."""
+    def _stale_pieces(self, records: Sequence[MemoryRecord]) -> list[str]:
         found = self.call(lambda: self.collection.get(ids=[r.id for r in records],
                                                        include=["metadatas"]))
-        stale = [pid for rid, meta in zip(found["ids"], found["metadatas"], strict=True)
-                 for pid in piece_ids(rid, int((meta or {}).get("pieces", 1)))[1:]]
-        if stale:
-            self.call(lambda: self.collection.delete(ids=stale))
+        return [pid for rid, meta in zip(found["ids"], found["metadatas"], strict=True)
+                for pid in piece_ids(rid, int((meta or {}).get("pieces", 1)))[1:]]
+
+    @contextlib.contextmanager
+    def _indexed(self, entries: Sequence[str]) -> Iterator[SearchIndex | None]:
+        """Around a chromadb change of `entries`: noted as pending in the index first; if
+        the change fails, the index is set to whatever chromadb holds now."""
+        if self.index is None:
+            yield None
+            return
+        self.index.begin(entries)
+        try:
+            yield self.index
+        except BaseException:
+            from koe.memory.index.sync import refresh
+
+            with contextlib.suppress(Exception):  # left pending: the next open retries
+                refresh(self, self.index, entries)
+            raise
 
     def delete(self, ids: Iterable[str]) -> int:
         """Delete memories (with their pieces); returns how many existed."""
@@ -178,9 +216,12 @@ class MemoryStore:
             found = self.call(lambda: self.collection.get(ids=wanted, include=["metadatas"]))
             doomed = [pid for rid, meta in zip(found["ids"], found["metadatas"], strict=True)
                       for pid in piece_ids(rid, int((meta or {}).get("pieces", 1)))]
-            for start in range(0, len(doomed), PAGE):
-                part = doomed[start:start + PAGE]
-                self.call(lambda part=part: self.collection.delete(ids=part))
+            with self._indexed(doomed) as index:
+                for start in range(0, len(doomed), PAGE):
+                    part = doomed[start:start + PAGE]
+                    self.call(lambda part=part: self.collection.delete(ids=part))
+                if index is not None:
+                    index.apply([], removed=doomed, finished=doomed)
         return len(found["ids"])
 
     # -- reading --------------------------------------------------------------------
@@ -195,12 +236,12 @@ class MemoryStore:
 
     def records(self, *, since: Moment = None, until: Moment = None,
                 conversation: str | None = None, user: str | None = None,
-                roles: Sequence[str] | None = None, limit: int | None = None
-                ) -> list[MemoryRecord]:
+                roles: Sequence[str] | None = None, limit: int | None = None,
+                source: str | None = None) -> list[MemoryRecord]:
         """Memories in time order (oldest first); `limit` keeps the newest."""
         if limit is not None and limit < 1:
             raise MemoryInputError(f"limit must be 1 or more, not {limit}")
-        wanted = Filter(epoch_of(since), epoch_of(until), conversation, user, roles)
+        wanted = Filter(epoch_of(since), epoch_of(until), conversation, user, roles, source)
         found = [from_metadata(i, d, m or {}) for page in self.pages(wanted.where())
                  for i, d, m in zip(page["ids"], page["documents"], page["metadatas"],
                                     strict=True)

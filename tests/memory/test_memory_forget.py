@@ -12,6 +12,7 @@ import numpy as np
 from koe.config.schema import MemorySettings
 from koe.memory.compact import REBUILD_MARKER, _write_marker, rebuild_name
 from koe.memory.forget import forget, select
+from koe.memory.index.mirror import Narrowing
 from koe.memory.recall import recall
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
@@ -110,3 +111,26 @@ def test_unfinished_copy_is_discarded_on_open(memory_settings: MemorySettings) -
             memory_settings.collection]
         assert [json.loads(line)["text"] for line in _exported(store).splitlines()] == [
             "keep me too"]
+
+
+def test_forgotten_words_leave_every_index(store: MemoryStore) -> None:
+    """The search index beside chromadb holds each memory's words, vector and text: after a
+    forget, none of them is in any file, and no search finds it."""
+    path = store.connection.path
+    assert path is not None and store.index is not None
+    _fill(store, 300)
+    secret = store.add_turn("user", "The vault code is xylophone-marzipan-8812.", "vault", at=T0)
+    echo = store.add_turn("assistant", "Noted: xylophone marzipan 8812.", "vault", at=T0)
+    words = [b"xylophone", b"marzipan", b"8812"]
+    vector = store.embedder.embed_one(secret.text).tobytes()[:48]
+    index_files = [name for name in files_containing(path, b"") if "koe-index" in name]
+    assert index_files
+    assert all(files_containing(path, w) for w in words)
+    assert set(files_containing(path, b"xylophone")) & set(index_files)
+    report = forget(store, select(store, matching="xylophone marzipan"))
+    assert report.forgotten == 2 and report.compaction is not None
+    for needle in [*words, vector, store.embedder.embed_one(echo.text).tobytes()[:48]]:
+        assert files_containing(path, needle) == [], needle
+    assert store.index.matching(["xylophone", "marzipan", "8812"], 10, Narrowing()) == []
+    assert all("xylophone" not in r.record.text for r in recall(store, "vault code", 10))
+    assert len(store.index) == store.count() == 300

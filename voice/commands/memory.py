@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from koe.config.errors import KoeError
+from koe.memory.records import SOURCES
 
 if TYPE_CHECKING:
     from koe.config.schema import MemorySettings
@@ -55,6 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     li = sub.add_parser("list", help="memories in time order")
     li.add_argument("--conversation", metavar="ID")
+    li.add_argument("--source", choices=SOURCES,
+                    help="only what came this way (recording: remembered recordings)")
     _window_args(li)
     li.add_argument("--limit", type=_count, metavar="N", help="only the newest N (1 or more)")
     li.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -96,6 +99,9 @@ def _register_forget(sub: argparse._SubParsersAction) -> None:
     f.add_argument("--matching", metavar="PHRASE",
                    help="containing PHRASE as whole words, ignoring case and punctuation "
                         "('November 3' does not match 'November 30')")
+    f.add_argument("--recording", metavar="NAME",
+                   help="remembered from the recording NAME (its file name, as `koe memory "
+                        "list --source recording` shows it)")
     f.add_argument("--about", metavar="TEXT",
                    help=f"close in meaning to TEXT (similarity {ABOUT_THRESHOLD:g} or more); "
                         f"refused if more than {ABOUT_LIMIT} memories are")
@@ -172,6 +178,10 @@ def _line(record: MemoryRecord, zone: tzinfo, score: float | None = None) -> str
 
     text = " ".join(record.text.split())
     text = text if len(text) <= 100 else text[:99] + "…"
+    if record.recording is not None and record.role != "summary":
+        from koe.memory.recordings import clock
+
+        text = f"[{record.recording} {clock(record.offset or 0.0)}] {text}"
     lead = f"{score:5.2f}  " if score is not None else ""
     return f"{lead}{local(record.timestamp, zone):%Y-%m-%d %H:%M}  {record.role:<9}  " \
            f"{record.id}  {text}"
@@ -237,7 +247,7 @@ def run_list(args: argparse.Namespace) -> int:
     since, until = _when(args.since, settings), _when(args.until, settings, end=True)
     with _open(args) as store:
         records = store.records(since=since, until=until, conversation=args.conversation,
-                                limit=args.limit)
+                                limit=args.limit, source=args.source)
     zone = _zone(settings)
     for record in records:
         if args.json:
@@ -277,10 +287,11 @@ def run_forget(args: argparse.Namespace) -> int:
     try:
         request = ForgetRequest(
             tuple(args.ids), args.conversation, _when(args.before, settings), args.matching,
-            args.about, ABOUT_THRESHOLD if args.threshold is None else args.threshold)
+            args.about, ABOUT_THRESHOLD if args.threshold is None else args.threshold,
+            recording=args.recording)
     except MemoryInputError as exc:
-        raise UsageError(f"{exc}: IDs, --conversation, --before, --matching or --about"
-                         if "say what" in str(exc) else str(exc)) from exc
+        raise UsageError(f"{exc}: IDs, --conversation, --before, --matching, --about or "
+                         "--recording" if "say what to" in str(exc) else str(exc)) from exc
     zone = _zone(settings)
     with _open(args) as store:
         chosen = select(store, request)

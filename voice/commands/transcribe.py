@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from koe.config.loader import apply_overrides, load_settings
@@ -27,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--beam-size", type=int, help="beam search width (default 5)")
     p.add_argument("--batch-size", type=int, help="segments decoded together on long files")
     p.add_argument("--json", action="store_true", help="JSON lines progress on stdout")
+    p.add_argument("--remember", action="store_true", default=None,
+                   help="also store each transcript in memory, citing the file and the time "
+                        "in it (transcribe.remember)")
+    p.add_argument("--at", metavar="WHEN",
+                   help="with --remember: when the recording was made (default: its metadata, "
+                        "else the file's modification time)")
     p.set_defaults(run=run)
 
 
@@ -52,7 +59,13 @@ def run(args: argparse.Namespace) -> int:
         "transcribe.output_dir": None if args.output_dir is None else str(args.output_dir),
         "transcribe.word_timestamps": args.word_timestamps,
         "transcribe.batch_size": args.batch_size,
+        "transcribe.remember": args.remember,
     }, source="the command line")
+    if args.at is not None and not settings.transcribe.remember:
+        from koe.config.errors import KoeError
+
+        raise KoeError("--at says when a recording was made, for --remember",
+                       hint="add --remember, or leave out --at")
 
     if args.json:
         reporter = JsonLinesReporter()
@@ -66,6 +79,16 @@ def run(args: argparse.Namespace) -> int:
     # Before the model loads: a run that would overwrite an input, write one output twice or
     # write into a folder it cannot is refused while nothing has been done.
     plan = plan_run(args.files, settings.transcribe)
-    transcriber = Transcriber.load(settings.stt)
-    results = transcribe_files(plan.inputs, transcriber, settings.transcribe, reporter)
-    return 0 if all(r.ok for r in results) else 1
+    memory: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if settings.transcribe.remember:
+        from koe.voice.transcribe.remember import remembering
+
+        memory = remembering(settings, args.at, args.json)
+    # The memory store opens first: a locked or unwritable store is said before an hour of
+    # transcription, not after it.
+    with memory as remember:
+        transcriber = Transcriber.load(settings.stt)
+        results = transcribe_files(plan.inputs, transcriber, settings.transcribe, reporter)
+        remembered = [remember(r) for r in results
+                      if remember is not None and r.transcript is not None]
+    return 0 if all(r.ok for r in results) and all(remembered) else 1
