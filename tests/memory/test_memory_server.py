@@ -14,7 +14,9 @@ from koe.memory.errors import StoreError, StoreUnavailableError
 from koe.memory.forget import forget, select
 from koe.memory.health import check_store
 from koe.memory.recall import recall
+from koe.memory.recordings import Spoken, remember_recording
 from koe.memory.records import MemoryRecord
+from koe.memory.selectors import ForgetRequest
 from koe.memory.store import MemoryStore
 from koe.memory.transfer import export_jsonl, import_jsonl
 from tests.memory.helpers import free_port, running_chroma
@@ -79,3 +81,32 @@ def test_writes_survive_a_server_restart(tmp_path: Path) -> None:
     with running_chroma(tmp_path, port) as url, MemoryStore.open(MemorySettings(url=url)) as store:
         assert store.get(["r1"]) == [record]
         assert store.search("what was kept?", 1)[0].record == record
+
+
+def test_recall_ranks_and_remembers_recordings_on_a_server(chroma_server: str) -> None:
+    """No index is kept beside a server (others may write to it): the server's own search
+    gives the candidates, and the ranking, relevance and recordings work the same."""
+    settings = MemorySettings(url=chroma_server, collection="server-ranking", timezone="UTC")
+    now = T0 + timedelta(days=2)
+    with MemoryStore.open(settings) as store:
+        assert store.index is None
+        fact = store.add_turn("user", "My sister Anna's birthday is on the third of March.",
+                              "c1", at=T0)
+        echo = store.add_turn("assistant", "Noted: your sister Anna's birthday is on the "
+                              "third of March.", "c1", at=T0 + timedelta(seconds=2))
+        store.add_many(MemoryRecord(f"ok{i}", "Set a timer for ten minutes.", "user", f"t{i}",
+                                    (T0 - timedelta(days=i)).timestamp()) for i in range(20))
+        found = recall(store, "When is Anna's birthday?", 5, now=now)
+        assert found[0].record.id == fact.id and echo.id not in [r.record.id for r in found]
+        assert all(0.0 <= r.score <= 1.0 for r in found)
+        timers = recall(store, "set a timer", 5, now=now)
+        assert [r.record.text for r in timers].count("Set a timer for ten minutes.") == 1
+        assert timers[0].record.id == "ok0"  # the newest of the repeats
+
+        said = [Spoken(0.0, 5.0, "The roof repair will cost four thousand pounds."),
+                Spoken(75.0, 80.0, "We agreed to paint the hallway green.")]
+        remember_recording(store, "house.m4a", T0.timestamp(), said, 80.0)
+        found = recall(store, "what colour will the hallway be?", 1, now=now)
+        assert (found[0].record.recording, found[0].record.offset) == ("house.m4a", 75.0)
+        forget(store, select(store, ForgetRequest(recording="house.m4a")))
+        assert store.records(source="recording") == []
