@@ -115,7 +115,7 @@ class Assistant:
                 self._answered(chunk.position)
             elif self.barge_in is None:
                 return  # half-duplex: koe is answering
-            elif (hit := self.barge_in.feed(chunk)) is None:
+            elif (hit := self.barge_in.feed(chunk, self._answer.speaking)) is None:
                 return
             else:
                 await self._interrupted(hit)
