@@ -87,7 +87,7 @@ def recall(store: MemoryStore, query: str, k: int = 5, since: Moment = None,
     scope = Scope(epoch_of(since), epoch_of(until), conversation, user, *prefer)
     # Far in meaning, a memory still counts when it holds the question's words or was said
     # in the window the question names ("Monday's meeting").
-    candidates = [c for c in gather(store, asked, vector, scope)
+    candidates = [c for c in store.call(lambda: gather(store, asked, vector, scope))
                   if c.similarity >= settings.min_similarity or c.coverage >= MIN_COVERAGE
                   or c.inside]
     ranked = rank(candidates, k, now.timestamp(), settings.recency_weight,

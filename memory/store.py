@@ -30,7 +30,7 @@ from koe.memory.collection import open_collection
 from koe.memory.embeddings import OnnxEmbedder, get_embedder
 from koe.memory.errors import MemoryInputError, server_failure, store_failure
 from koe.memory.filters import Filter
-from koe.memory.index.index import SearchIndex
+from koe.memory.index.index import Narrowing, SearchIndex
 from koe.memory.records import (
     SOURCES,
     MemoryRecord,
@@ -179,9 +179,10 @@ class MemoryStore:
                 if index is not None:
                     from koe.memory.index.sync import index_row
 
-                    index.apply([(index_row(i, d, t, m), v) for i, d, t, m, v in
-                                 zip(ids, documents, texts, metadatas, vectors, strict=True)],
-                                removed=stale, finished=[*ids, *stale])
+                    rows = [(index_row(i, d, t, m), v) for i, d, t, m, v in
+                            zip(ids, documents, texts, metadatas, vectors, strict=True)]
+                    self.call(lambda: index.apply(rows, removed=stale,
+                                                  finished=[*ids, *stale]))
         return len(records)
 
     def _stale_pieces(self, records: Sequence[MemoryRecord]) -> list[str]:
@@ -197,7 +198,8 @@ class MemoryStore:
         if self.index is None:
             yield None
             return
-        self.index.begin(entries)
+        index = self.index
+        self.call(lambda: index.begin(entries))
         try:
             yield self.index
         except BaseException:
@@ -221,7 +223,7 @@ class MemoryStore:
                     part = doomed[start:start + PAGE]
                     self.call(lambda part=part: self.collection.delete(ids=part))
                 if index is not None:
-                    index.apply([], removed=doomed, finished=doomed)
+                    self.call(lambda: index.apply([], removed=doomed, finished=doomed))
         return len(found["ids"])
 
     # -- reading --------------------------------------------------------------------
@@ -242,12 +244,28 @@ class MemoryStore:
         if limit is not None and limit < 1:
             raise MemoryInputError(f"limit must be 1 or more, not {limit}")
         wanted = Filter(epoch_of(since), epoch_of(until), conversation, user, roles, source)
-        found = [from_metadata(i, d, m or {}) for page in self.pages(wanted.where())
-                 for i, d, m in zip(page["ids"], page["documents"], page["metadatas"],
-                                    strict=True)
-                 if not is_piece(i) and wanted.matches(m or {})]
+        if self.index is not None and wanted.windowed:
+            found = self.call(lambda: self._records_in_window(wanted))
+        else:
+            found = [from_metadata(i, d, m or {}) for page in self.pages(wanted.where())
+                     for i, d, m in zip(page["ids"], page["documents"], page["metadatas"],
+                                        strict=True)
+                     if not is_piece(i) and wanted.matches(m or {})]
         found.sort(key=lambda r: (r.timestamp, r.id))
         return found[-limit:] if limit else found
+
+    def _records_in_window(self, wanted: Filter) -> list[MemoryRecord]:
+        """A time window read from the index's time column: milliseconds at any size, where
+        chromadb's metadata filter takes a tenth of a second at 100,000 memories."""
+        assert self.index is not None
+        index = self.index
+        with index.lock:
+            slots = index.window(Narrowing(wanted.since, wanted.until, wanted.conversation,
+                                           wanted.user, tuple(wanted.roles or ()) or None))
+            entries = [e for e in map(index.entry, slots) if e is not None and not is_piece(e)]
+            read = index.documents(entries)
+        return [from_metadata(e, *read[e]) for e in entries
+                if e in read and wanted.matches(read[e][1])]
 
     def conversation_turns(self, conversation: str) -> list[MemoryRecord]:
         return self.records(conversation=conversation)
