@@ -79,7 +79,9 @@ def test_a_user_talking_over_the_echo_is_still_heard(engine: str) -> None:
     span = frames(user_at, user_at + len(user))
     user_frames = alone[: span.stop - span.start]
     kept = voiced(cleaned)[span][user_frames].mean()
-    assert user_frames.sum() > 20 and kept > 0.6, kept
+    # AEC3 turns the user down while both speak (double talk), so the VAD misses some of the
+    # user's frames: 0.66-0.68 here; alone they were all voiced. Most must remain.
+    assert user_frames.sum() > 20 and kept > 0.5, kept
     # Outside the user's words the echo stays quiet, before and after them.
     echo = voiced(cleaned)
     assert echo[frames(start + SETTLE, user_at)].mean() < 0.03
@@ -138,3 +140,28 @@ def test_an_unknown_engine_is_one_line() -> None:
         open_canceller(FarEnd(), "speex")
     assert "unknown echo canceller 'speex'" in caught.value.message
     assert "livekit" in caught.value.hint
+
+
+@pytest.mark.slow
+def test_a_long_echo_path_is_cancelled_given_its_bulk_delay() -> None:
+    """700 ms is past what AEC3 finds by itself; told 600 ms, it finds the other 100."""
+    reply = spoken_16k(REPLY)
+    results = {}
+    for bulk in (0.0, 600.0):
+        far = FarEnd()
+        room = EchoRoom(far, 700, 0.5)
+        far.write(reply, RATE)
+        total = 2 * RATE + len(reply)
+        near = np.random.default_rng(0).normal(0, 30, total).astype(np.int16)
+        mic = np.concatenate([room.mix(near[i : i + 480], i) for i in range(0, total, 480)])
+        cleaned = cancel_all(open_canceller(far, "livekit", delay_ms=bulk), mic)
+        echo = slice(RATE + room.delay + SETTLE, RATE + room.delay + len(reply))
+        results[bulk] = ratio_db(mic[echo], cleaned[echo])
+    assert results[0.0] < 15.0  # (why the bulk delay exists)
+    assert results[600.0] >= MIN_ERLE_DB
+
+
+def test_a_bulk_delay_out_of_range_is_one_line() -> None:
+    with pytest.raises(AudioError) as caught:
+        open_canceller(FarEnd(), "livekit", delay_ms=5000)
+    assert "outside 0-2000" in caught.value.message

@@ -110,7 +110,9 @@ def test_a_user_talking_over_koe_is_still_heard(virtual_audio: VirtualAudio) -> 
     span = frames(at, at + len(user))
     user_frames = alone[: span.stop - span.start]
     kept = voiced(cleaned)[span][user_frames].mean()
-    assert user_frames.sum() > 20 and kept > 0.6, kept
+    # Turned down while both speak (double talk): 0.61-0.71 of the user's frames stayed
+    # voiced here (all of them in the raw recording). Most must remain.
+    assert user_frames.sum() > 20 and kept > 0.5, kept
     start, _ = _echo_span(heard, played)
     assert voiced(cleaned)[frames(start + SETTLE, at)].mean() < 0.03
 

@@ -15,7 +15,7 @@ import numpy as np
 from koe.config.errors import AudioError
 from koe.config.schema import AudioSettings
 from koe.voice.audio.chunks import AudioSink, AudioSource, Played
-from koe.voice.audio.echo.canceller import EchoCanceller, open_canceller
+from koe.voice.audio.echo.canceller import FIND_MS, EchoCanceller, open_canceller
 from koe.voice.audio.echo.farend import FarEnd
 from koe.voice.audio.echo.measure import EchoFigures, echo_figures
 from koe.voice.audio.files import SAMPLE_RATE
@@ -42,9 +42,13 @@ class EchoReport:
         if f.delay_ms is None:
             return (f"no echo of the test signal heard (correlation {f.correlation:.2f}, "
                     f"microphone noise {f.noise_db:.0f} dBFS)")
-        return (f"echo {f.delay_ms:.0f} ms after playback, {f.return_loss_db:.1f} dB below it "
+        said = (f"echo {f.delay_ms:.0f} ms after playback, {f.return_loss_db:.1f} dB below it "
                 f"(echo return loss); the {self.engine} canceller removes "
                 f"{f.erle_db:.1f} dB more (ERLE)")
+        if f.delay_ms > FIND_MS - 50:  # near or past what AEC3 finds by itself
+            said += (f"; that is near or past the ~{FIND_MS} ms the canceller follows by "
+                     "itself: expect echo to get through unless it is given the delay")
+        return said
 
 
 def test_signal(rate: int = SAMPLE_RATE) -> tuple[np.ndarray, int]:
