@@ -127,9 +127,9 @@ class FileSpeaker:
     """Plays in loop time and writes what was heard, on the input's timeline, to a WAV file;
     and to `far`, when given, as it is queued (stop() cuts it there too)."""
 
-    def __init__(self, path: str | Path, *, sample_rate: int = SAMPLE_RATE,
+    def __init__(self, path: str | Path | None, *, sample_rate: int = SAMPLE_RATE,
                  far: FarEnd | None = None) -> None:
-        self.path = Path(path)
+        self.path = Path(path) if path is not None else None  # None: heard, not written
         self.sample_rate = sample_rate  # of the WAV written
         self.far = far
         self._sounds: list[_Sound] = []
@@ -150,7 +150,7 @@ class FileSpeaker:
         return not self._idle.is_set()
 
     async def start(self) -> None:
-        if not self.path.parent.is_dir():
+        if self.path is not None and not self.path.parent.is_dir():
             raise AudioError(f"{self.path.parent}: no such folder for the speaker file")
         if self._anchor is None:
             self._anchor = (0, asyncio.get_running_loop().time())
@@ -195,7 +195,8 @@ class FileSpeaker:
     async def close(self) -> None:
         """Cut whatever is still playing, and write the WAV file."""
         await self.stop()
-        write_wav(self.path, to_int16(self.render()), self.sample_rate)
+        if self.path is not None:
+            write_wav(self.path, to_int16(self.render()), self.sample_rate)
 
     def render(self) -> np.ndarray:
         """What was heard so far, float32 at `sample_rate`, from input position 0 to the last

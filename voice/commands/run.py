@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from koe.voice.assistant.report import TurnReport
     from koe.voice.assistant.status import ConsoleView
     from koe.voice.audio.chunks import AudioSink, AudioSource
+    from koe.voice.audio.echo.farend import FarEnd
 
 # How often to look for a lost sound device again.
 DEVICE_RETRY_SECONDS = 2.0
@@ -35,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="an audio file as the microphone (several questions: several turns)")
     p.add_argument("--output", metavar="FILE", type=Path,
                    help="with --input: a WAV file of the replies, aligned with the input")
+    p.add_argument("--echo", metavar="DELAY_MS,GAIN",
+                   help="with --input: koe's own voice comes back into the input, DELAY_MS "
+                   "later at GAIN, as in a room (to try barge-in and echo cancellation)")
     p.add_argument("--report", metavar="PATH",
                    help="write each turn (transcript, reply, memories, stage times) as JSON; "
                    "'-' for standard output")
@@ -51,9 +55,14 @@ def run(args: argparse.Namespace) -> int:
     from koe.config.loader import apply_overrides, load_settings
     from koe.voice.assistant.status import ConsoleView
 
-    if args.output is not None and args.input is None:
-        raise KoeError("--output needs --input", hint="koe run --input questions.wav "
-                       "--output replies.wav; without them koe uses the sound devices")
+    if (args.output is not None or args.echo is not None) and args.input is None:
+        raise KoeError(f"{'--output' if args.output else '--echo'} needs --input",
+                       hint="koe run --input questions.wav --output replies.wav; without "
+                       "them koe uses the sound devices")
+    if args.echo is not None:
+        from koe.voice.audio.echo.room import parse_echo
+
+        args.echo = parse_echo(args.echo)
     if args.input is not None:
         from koe.voice.audio.files import decode_file
 
@@ -63,7 +72,9 @@ def run(args: argparse.Namespace) -> int:
         "audio.input_device": args.input_device, "audio.output_device": args.output_device,
     }, "command line")
     if args.input is None:
-        _devices(settings, args)  # no microphone or speaker: said before models load
+        from koe.voice.audio.echo.farend import FarEnd
+
+        _devices(settings, args, FarEnd())  # no microphone or speaker: said before models load
     view = ConsoleView(out=None if args.report == "-" else sys.stdout, verbose=args.verbose)
     try:
         reports = _converse(settings, args, view)
@@ -78,16 +89,21 @@ def _converse(settings: Settings, args: argparse.Namespace,
               view: ConsoleView) -> list[TurnReport]:
     from koe.voice.assistant.loop import Assistant
     from koe.voice.assistant.parts import Parts
+    from koe.voice.audio.echo.canceller import open_canceller
+    from koe.voice.audio.echo.farend import FarEnd
     from koe.voice.conversation.ending import end_conversation
     from koe.voice.tts.splitter import SentenceSplitter
 
+    # One canceller for the whole run: it learns the room as koe speaks, turn after turn.
+    far = FarEnd()
+    canceller = open_canceller(far, "auto" if settings.listen.barge_in else "none")
     with asyncio.Runner() as runner:
         view.note("loading Whisper, the voice, memory and the language model...")
         parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory))
         assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
-                              SentenceSplitter, observe=view)
+                              SentenceSplitter, observe=view, clean=canceller.near)
         try:
-            runner.run(_listen(assistant, settings, args, view))
+            runner.run(_listen(assistant, settings, args, view, far))
         except KeyboardInterrupt:
             pass  # Ctrl-C: the conversation ends here
         finally:
@@ -96,13 +112,13 @@ def _converse(settings: Settings, args: argparse.Namespace,
 
 
 async def _listen(assistant: Assistant, settings: Settings, args: argparse.Namespace,
-                  view: ConsoleView) -> None:
+                  view: ConsoleView, far: FarEnd) -> None:
     """Converse on the devices; when one goes away, say so and go on once it is back."""
     from koe.config.errors import AudioError
     from koe.voice.assistant.events import Trouble
 
     while True:
-        microphone, speaker = _devices(settings, args)
+        microphone, speaker = _devices(settings, args, far)
         try:
             async with speaker, microphone:  # the clock starts now: koe is ready
                 view.note(f"listening to {args.input}" if args.input else
@@ -113,10 +129,10 @@ async def _listen(assistant: Assistant, settings: Settings, args: argparse.Names
             if args.input is not None:
                 raise
             view(Trouble(assistant.now(), exc.message, "waiting for it to come back"))
-            await _wait_for_devices(settings, args)
+            await _wait_for_devices(settings, args, far)
 
 
-async def _wait_for_devices(settings: Settings, args: argparse.Namespace) -> None:
+async def _wait_for_devices(settings: Settings, args: argparse.Namespace, far: FarEnd) -> None:
     from koe.config.errors import AudioError
     from koe.voice.audio.devices import rescan
 
@@ -124,20 +140,25 @@ async def _wait_for_devices(settings: Settings, args: argparse.Namespace) -> Non
         await asyncio.sleep(DEVICE_RETRY_SECONDS)
         try:
             await asyncio.to_thread(rescan)
-            _devices(settings, args)
+            _devices(settings, args, far)
             return
         except AudioError:
             continue
 
 
-def _devices(settings: Settings, args: argparse.Namespace) -> tuple[AudioSource, AudioSink]:
+def _devices(settings: Settings, args: argparse.Namespace, far: FarEnd
+             ) -> tuple[AudioSource, AudioSink]:
+    """Microphone and speaker; the speaker lays what it plays on `far` for the canceller."""
+    from koe.voice.audio.echo.room import EchoRoom
     from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
     from koe.voice.audio.microphone import Microphone
     from koe.voice.audio.speaker import Speaker
 
     if args.input is not None:
-        return FileMicrophone(args.input), FileSpeaker(args.output)
-    return Microphone.from_settings(settings.audio), Speaker.from_settings(settings.audio)
+        room = EchoRoom(far, *args.echo) if args.echo else None
+        return FileMicrophone(args.input, room=room), FileSpeaker(args.output, far=far)
+    return (Microphone.from_settings(settings.audio),
+            Speaker.from_settings(settings.audio, far=far))
 
 
 def _write_report(reports: list[TurnReport], where: str) -> None:

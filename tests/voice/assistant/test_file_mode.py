@@ -22,6 +22,9 @@ from koe.memory.store import MemoryStore
 from koe.voice.assistant.loop import Assistant
 from koe.voice.assistant.parts import Parts
 from koe.voice.assistant.report import TurnReport
+from koe.voice.audio.echo.canceller import open_canceller
+from koe.voice.audio.echo.farend import FarEnd
+from koe.voice.audio.echo.room import EchoRoom
 from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
 from koe.voice.audio.files import SAMPLE_RATE
 from koe.voice.audio.wav import write_wav
@@ -44,6 +47,8 @@ pytestmark = pytest.mark.slow
 # Half-duplex: a question asked while koe still answers the last one is not heard, so each
 # question leaves room for the answer, also on a slow or busy machine.
 PAUSE = 20.0
+# koe's own voice back into the microphone 120 ms later at 40 %: a speaker across a room.
+ROOM_ECHO = (120.0, 0.4)
 FACT = "My sister Hannah's birthday is on the twelfth of May."
 
 
@@ -51,15 +56,20 @@ def settings_for(tmp_path: Path) -> Settings:
     return Settings(memory=MemorySettings(path=str(tmp_path / "store")))
 
 
-def converse(settings: Settings, server: LocalServer, question: Path,
-             reply: Path) -> list[TurnReport]:
+def converse(settings: Settings, server: LocalServer, question: Path, reply: Path,
+             echo: tuple[float, float] | None = None) -> list[TurnReport]:
+    """The loop over `question`, as `koe run --input --output [--echo DELAY_MS,GAIN]`."""
     async def go() -> list[TurnReport]:
         provider = LlmProvider(settings.llm, server=server)
         parts = await Parts.load(settings, provider=provider)
+        far = FarEnd()
+        canceller = open_canceller(far, "auto" if echo else "none")
+        room = EchoRoom(far, *echo) if echo else None
         try:
             assistant = Assistant(settings, parts.hearing, parts.conversation,
-                                  parts.synthesizer, SentenceSplitter)
-            async with FileSpeaker(reply) as speaker, FileMicrophone(question) as microphone:
+                                  parts.synthesizer, SentenceSplitter, clean=canceller.near)
+            async with FileSpeaker(reply, far=far) as speaker, \
+                    FileMicrophone(question, room=room) as microphone:
                 return await assistant.run(microphone, speaker)
         finally:
             await parts.close()
@@ -183,7 +193,8 @@ def test_talking_over_koe_stops_it_and_the_turn_keeps_what_was_heard(
         Line("Tell me a long story about a dragon who learns to bake bread.", 25.0),
         Line("Stop. What is two plus two?", PAUSE)])
     settings = settings_for(tmp_path)
-    reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav")
+    reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav",
+                       echo=ROOM_ECHO)
 
     story, answer = reports
     assert story.interrupted and story.barge_in is not None
@@ -197,3 +208,14 @@ def test_talking_over_koe_stops_it_and_the_turn_keeps_what_was_heard(
     with MemoryStore.open(settings.memory) as store:
         told = next(r for r in store.records() if r.role == "assistant")
     assert told.interrupted and told.spoken == story.spoken  # only what was played
+
+
+def test_koe_s_own_voice_never_interrupts_it(tmp_path: Path, qwen_server: LocalServer) -> None:
+    question_file(tmp_path / "q.wav", [
+        Line("Tell me about the history of bread, in a few sentences.", 45.0)])
+    reports = converse(settings_for(tmp_path), qwen_server, tmp_path / "q.wav",
+                       tmp_path / "r.wav", echo=ROOM_ECHO)
+    assert len(reports) == 1  # the echo started no turn of its own
+    told = reports[0]
+    assert not told.interrupted and told.barge_in is None
+    assert told.spoken and len(told.spoken.split()) > 20
