@@ -28,6 +28,15 @@ def test_overlapping_pieces_mix_and_a_cut_removes_what_was_never_heard() -> None
     assert np.allclose(far.read(0, 150)[[10, 60, 79, 80, 120]], [0.25, 0.5, 0.5, 0, 0])
 
 
+def test_pieces_written_out_of_order_read_in_place() -> None:
+    far = FarEnd()
+    far.write(np.full(100, 0.5, dtype=np.float32), 1000)
+    far.write(np.full(2000, 0.25, dtype=np.float32), 0)  # earlier, and longer
+    got = far.read(900, 300)
+    assert np.allclose(got[:100], 0.25) and np.allclose(got[100:200], 0.75)
+    assert np.allclose(got[200:], 0.25)
+
+
 def test_keeps_only_recent_history() -> None:
     far = FarEnd(history=1000)
     for start in range(0, 10_000, 100):

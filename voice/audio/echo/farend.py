@@ -10,7 +10,7 @@ Speakers write (`write`, `cut` when stopped); the canceller and the file-mode ro
 
 from __future__ import annotations
 
-from collections import deque
+import bisect
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +37,12 @@ class FarEnd:
 
     history: int = round(HISTORY_SECONDS * SAMPLE_RATE)
     ahead: int = round(AHEAD_SECONDS * SAMPLE_RATE)
-    _pieces: deque[_Piece] = field(default_factory=deque, repr=False)
+    # Sorted by start (speakers write in order, so nearly always appended), with the starts
+    # alongside for bisecting: a device writes ~100 pieces a second and the canceller reads
+    # every 30 ms, so a read must not walk all of them.
+    _pieces: list[_Piece] = field(default_factory=list, repr=False)
+    _starts: list[int] = field(default_factory=list, repr=False)
+    _longest: int = 0  # the longest piece: how far before a position a piece can start
     _read_to: int = 0  # the furthest position read so far
     _written_to: int = 0
 
@@ -47,28 +52,33 @@ class FarEnd:
             return
         if samples.dtype == np.int16:
             samples = samples.astype(np.float32) / 32768.0
-        self._pieces.append(_Piece(position, samples.astype(np.float32, copy=False)))
-        self._written_to = max(self._written_to, position + len(samples))
+        piece = _Piece(position, samples.astype(np.float32, copy=False))
+        at = bisect.bisect_right(self._starts, position)
+        self._pieces.insert(at, piece)
+        self._starts.insert(at, position)
+        self._longest = max(self._longest, len(samples))
+        self._written_to = max(self._written_to, piece.end)
         self._forget()
 
     def cut(self, position: int) -> None:
         """Playback stopped at `position`: what was queued after it is never heard."""
-        kept: deque[_Piece] = deque()
-        for piece in self._pieces:
-            if piece.start < position:
-                kept.append(_Piece(piece.start, piece.samples[: position - piece.start]))
-        self._pieces = kept
+        at = bisect.bisect_left(self._starts, position)
+        del self._pieces[at:], self._starts[at:]
+        for i in range(self._first(position), at):
+            piece = self._pieces[i]
+            piece.samples = piece.samples[: max(0, position - piece.start)]
         self._written_to = min(self._written_to, position)
 
     def read(self, position: int, count: int) -> np.ndarray:
         """float32 audio heard over [position, position + count), pieces that overlap mixed."""
         out = np.zeros(count, dtype=np.float32)
         end = position + count
-        for piece in self._pieces:
-            if piece.end <= position or piece.start >= end:
-                continue
+        for i in range(self._first(position), bisect.bisect_left(self._starts, end)):
+            piece = self._pieces[i]
             lo, hi = max(position, piece.start), min(end, piece.end)
-            out[lo - position : hi - position] += piece.samples[lo - piece.start : hi - piece.start]
+            if lo < hi:
+                piece_lo, piece_hi = lo - piece.start, hi - piece.start
+                out[lo - position : hi - position] += piece.samples[piece_lo:piece_hi]
         if end > self._read_to:
             self._read_to = end
             self._forget()
@@ -83,7 +93,14 @@ class FarEnd:
         """The input position just after the last sample written (0 before any)."""
         return self._written_to
 
+    def _first(self, position: int) -> int:
+        """The index of the first piece that can reach `position`."""
+        return bisect.bisect_left(self._starts, position - self._longest)
+
     def _forget(self) -> None:
         floor = max(self._read_to - self.history, self._written_to - self.ahead)
-        while self._pieces and self._pieces[0].end <= floor:
-            self._pieces.popleft()
+        gone = bisect.bisect_left(self._starts, floor - self._longest)
+        while gone < len(self._pieces) and self._pieces[gone].end <= floor:
+            gone += 1  # (pieces sorted by start, so only a prefix can go in one sweep)
+        if gone:
+            del self._pieces[:gone], self._starts[:gone]
