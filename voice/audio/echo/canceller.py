@@ -1,9 +1,10 @@
 """The echo canceller the loop puts between the microphone and the VAD.
 
     far = FarEnd()                                   # the speaker writes what it plays here
+    speaker = Speaker.from_settings(audio, far=far)  # or FileSpeaker(path, far=far)
     canceller = open_canceller(far, "auto")          # livekit, else pywebrtc-audio
     async for chunk in mic.chunks():
-        speaker.sync(chunk.end)
+        speaker.sync(chunk.end)                      # places the far end on this timeline
         clean = canceller.near(chunk)                # same length and position, echo removed
 
 `near()` must see every chunk, in order, speaking or not: the canceller keeps a model of the
@@ -37,7 +38,9 @@ MAX_BULK_MS = 2000  # within what the far end keeps (farend.HISTORY_SECONDS)
 
 class EchoCanceller(Protocol):
     far: FarEnd
-    engine: str
+
+    @property
+    def engine(self) -> str: ...
 
     def near(self, chunk: AudioChunk) -> AudioChunk:
         """The microphone chunk with the echo of what `far` says was played taken out."""
