@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -144,6 +147,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=len(CONVERSATIONS))
     parser.add_argument("--pause", type=float, default=12.0,
                         help="seconds of silence after each question (room for the answer)")
+    parser.add_argument("--fresh", type=int, default=3,
+                        help="runs of a freshly started `koe run --input` with one question")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="koe-bench-latency-"))
@@ -168,7 +173,28 @@ def main() -> None:
                                                whole=config == "naive"))
                 turns += measure(config, c, said, reply, reports)
     report(turns)
+    fresh_starts(work, voice, seeded, args.fresh)
     print(f"\nfiles: {work}")
+
+
+def fresh_starts(work: Path, voice: PiperSynthesizer, seeded: Path, runs: int) -> None:
+    """The first question to a koe just started (`koe run --input`, its own process and
+    server): from the end of speech to the first sound of the answer, which needs a memory."""
+    pcm, said = speak_script(voice, [Line("Who is my dentist?", 10.0)])
+    question = write_wav(work / "fresh.wav", pcm, SAMPLE_RATE)
+    latencies = []
+    for run in range(runs):
+        store = work / f"store-fresh-{run}"
+        shutil.copytree(seeded, store)
+        reply = work / f"fresh-{run}.wav"
+        subprocess.run([sys.executable, "-m", "koe.voice", "run", "--input", str(question),
+                        "--output", str(reply)], check=True, capture_output=True,
+                       env={**os.environ, "KOE_MEMORY_PATH": str(store)})
+        sound = first_sound(reply, said[0].end)
+        if sound is not None:
+            latencies.append(sound - said[0].end)
+    print(f"\nfreshly started `koe run --input`, first question (needs a memory), {runs} runs:")
+    print("  " + ", ".join(f"{x:.2f} s" for x in latencies))
 
 
 def measure(config: str, conversation: int, said: list[SaidLine], reply: Path,
