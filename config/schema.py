@@ -152,7 +152,7 @@ class ListenSettings(Section):
 class TtsSettings(Section):
     voice: str = Field("packaged", min_length=1)
     speed: float = Field(1.0, ge=0.5, le=2.0)
-    threads: int = Field(0, ge=0)
+    threads: int = Field(1, ge=0)
 
 
 class RunSettings(Section):
