@@ -118,10 +118,6 @@ class SearchIndex:
                 slots.update(dict.fromkeys(mirror.nearest(sims, mirror.mask(narrowing), n)))
             return list(slots), sims
 
-    def vectors(self, slots: Sequence[int]) -> np.ndarray:
-        with self.lock:
-            return self.mirror.matrix[list(slots)].copy()
-
     def matching(self, words: Sequence[str], n: int, narrowing: Narrowing) -> list[int]:
         """Slots of the best lexical matches (any of `words`, BM25) within `narrowing`."""
         with self.lock:
