@@ -65,7 +65,7 @@ class LocalLlmSettings(Section):
 
 class LlmSettings(Section):
     endpoint: EndpointUrl = "local"
-    model: str = ""
+    model: str = Field("", max_length=200)
     api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     temperature: float = Field(0.7, ge=0.0, le=2.0)
     max_tokens: int = Field(300, ge=1)

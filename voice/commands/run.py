@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 
 # How often to look for a lost sound device again.
 DEVICE_RETRY_SECONDS = 2.0
+NAME_MAX = 255  # bytes in one file name, on the file systems koe runs on
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         from koe.voice.audio.echo.room import parse_echo
 
         args.echo = parse_echo(args.echo)
+    for what, path in (("the report", args.report), ("the replies", args.output)):
+        if path is not None and str(path) != "-":
+            _check_writable(Path(path), what)
     if args.input is not None:
         from koe.voice.audio.files import decode_file
 
@@ -159,6 +166,24 @@ def _devices(settings: Settings, args: argparse.Namespace, far: FarEnd
         return FileMicrophone(args.input, room=room), FileSpeaker(args.output, far=far)
     return (Microphone.from_settings(settings.audio),
             Speaker.from_settings(settings.audio, far=far))
+
+
+def _check_writable(path: Path, what: str) -> None:
+    """A file written when the run ends must be writable now, before the models load and
+    the conversation starts, not found unwritable after it."""
+    from koe.config.errors import KoeError, one_line
+
+    if len(os.fsencode(path.name)) > NAME_MAX:
+        raise KoeError(f"cannot write {what} to {one_line(str(path), 80)}: the name is too long")
+    folder = path.parent
+    if not folder.is_dir():
+        raise KoeError(f"cannot write {what} to {path}: no such folder {folder}")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".koe-write-check-"):
+            pass
+    except OSError as exc:
+        reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+        raise KoeError(f"cannot write {what} in {folder}: {reason.lower()}") from exc
 
 
 def _write_report(reports: list[TurnReport], where: str) -> None:

@@ -188,9 +188,10 @@ def test_a_microphone_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
 
 def test_talking_over_koe_stops_it_and_the_turn_keeps_what_was_heard(
         tmp_path: Path, qwen_server: LocalServer) -> None:
-    # The story takes far longer to tell than the 25 s after which the user cuts in.
+    # Ten sentences take far longer to tell than the 15 s after which the user cuts in.
     said = question_file(tmp_path / "q.wav", [
-        Line("Tell me a long story about a dragon who learns to bake bread.", 25.0),
+        Line("Tell me a story of at least ten sentences about a dragon who learns to bake "
+             "bread.", 15.0),
         Line("Stop. What is two plus two?", PAUSE)])
     settings = settings_for(tmp_path)
     reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav",
