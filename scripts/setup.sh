@@ -23,4 +23,4 @@ if [ -z "${KOE_SKIP_APT:-}" ]; then
   fi
 fi
 
-python3 -m pip install --disable-pip-version-check -q -e ".[dev]"
+python3 -m pip install --disable-pip-version-check -q -e ".[dev,webrtc-audio]"
