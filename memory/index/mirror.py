@@ -94,8 +94,8 @@ class Mirror:
             return self.slots[entry]
         while self.free and self.alive[self.free[0]]:
             heapq.heappop(self.free)
-        if not self.free:
-            self._grow(max(CHUNK, self.capacity))
+        if not self.free:  # a quarter more: copies stay rare, at most a quarter stays empty
+            self._grow(max(CHUNK, self.capacity // 4))
         return self.free[0]
 
     def set(self, slot: int, row: Row, vector: np.ndarray) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 FILE = "koe-index.sqlite3"
-FORMAT = "3"  # a file of another format (or another embedding model) is rebuilt
+FORMAT = "4"  # a file of another format (or another embedding model) is rebuilt
 CHUNK = 256
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);

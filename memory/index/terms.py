@@ -31,6 +31,7 @@ you'll you're you've your yours yourself yourselves
 """
 STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 _SUFFIXES = (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", ""))
+_DERIVED = ("ance", "ence", "ment", "ness", "ly", "er")
 # Words that open a question or a request: what the user asks for is not what they told.
 _ASKING_TEXT = """
 what what's whats when where which who whom whose why how can could would will shall should
@@ -58,8 +59,8 @@ def words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A light English suffix strip: plurals, -ing, -ed, a final e ("decide", "decided" and
-    "deciding" meet as "decid")."""
+    """A light English suffix strip: plurals, -ing, -ed, a few derivations, a final e
+    ("decide", "decided" and "deciding" meet as "decid")."""
     if word.endswith("'s"):
         word = word[:-2]
     for suffix, replacement in _SUFFIXES:
@@ -67,6 +68,10 @@ def stem(word: str) -> str:
             word = word[: -len(suffix)] + replacement
             if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2]:
                 word = word[:-1]  # "stopped" -> "stopp" -> "stop"
+            break
+    for suffix in _DERIVED:  # "insurance" meets "insures", "walker" meets "walks"
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            word = word[: -len(suffix)]
             break
     if word.endswith("e") and len(word) >= 4 and word[-2] != "e":  # not "free", "coffee"
         word = word[:-1]

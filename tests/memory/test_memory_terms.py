@@ -8,14 +8,14 @@ from koe.memory.index.terms import Kind, kind_of, stem, terms, text_key
 def test_forms_of_a_word_meet() -> None:
     for forms in (("decide", "decided", "deciding", "decides"), ("book", "booked", "booking",
                   "books"), ("stop", "stopped", "stops"), ("party", "parties"),
-                  ("hide", "hides")):
+                  ("hide", "hides"), ("insures", "insurance"), ("walks", "walker")):
         assert len({stem(f) for f in forms}) == 1, forms
     assert stem("coffee") == "coffee" and stem("free") == "free"
 
 
 def test_terms_keep_content_words_only() -> None:
     assert terms("My sister Anna's birthday is on the 3rd of March!") == [
-        "sister", "anna", "birthday", "3rd", "march"]
+        "sist", "anna", "birthday", "3rd", "march"]
     assert terms("Okay, thanks, I'm fine with that.") == ["thank", "fin"]
     assert terms("It's five o'clock") == ["fiv", "oclock"]
     assert terms("東京に行きます") == ["東", "京", "に", "行", "き", "ま", "す"]
