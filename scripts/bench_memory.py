@@ -1,19 +1,23 @@
-"""Benchmark koe's memory, with chromadb's own default embedding path as the baseline.
+"""Benchmark koe's memory: recall among a year of look-alike talk, against plain dense search.
 
-    python scripts/bench_memory.py                 # 1k, 10k and 100k memories (~10-15 min)
-    python scripts/bench_memory.py --sizes 1000,10000 --no-compact
+    python scripts/bench_memory.py                 # 1k, 10k and 100k memories (~40 min here)
+    python scripts/bench_memory.py --sizes 1000,10000 --no-compact --recording-minutes 0
 
 Measures, in one run on one machine:
-- storing: turns/s in batches (embedding included), and one turn's latency (add_turn);
-- searching: recall() latency p50/p95 at each store size, embedding included (also a
-  question with a time phrase), and chromadb's own query_texts path on the same collection;
-- quality: recall@1 / recall@5 on tests/memory/data/paraphrases.jsonl, alone and hidden
-  among the store's synthetic memories, for koe and for the baseline;
-- forgetting: the compaction that makes forgotten data leave the disk, at each size.
-The baseline is chromadb's ONNXMiniLM_L6_V2 (its default embedding function) pointed at
-local files: the same int8 model file koe uses (chromadb's own download is the float32
-export, which cannot be fetched here) and a tokenizer.json built from the same vocabulary,
-so the difference measured is the pipeline, not the weights.
+- quality: recall@1 / recall@5 on tests/memory/data/paraphrases.jsonl, alone (koe, and
+  chromadb's own default embedding path as the baseline) and hidden among the look-alike
+  store (scripts/memory_corpus.py) at each size, for koe's recall() and, on the same stored
+  vectors, plain dense search by chromadb's HNSW graph (M 16, ef 100) and by exact cosine;
+- relevance: at run.min_relevance, the share of right answers the voice loop would quote
+  and of held-out questions unrelated to memory that would quote anything;
+- latency p50/p95, embedding included: recall(), the same with a time phrase ("... last
+  week"), a question about time alone, plain HNSW and exact searches, one add_turn;
+- storage per memory (chromadb's files and the search index beside them) and the index's
+  memory; storing rates; compaction; time questions answered from the right day;
+- a recording: an hour of real speech transcribed as `koe transcribe` does, then
+  remembered (needs the shared speech set).
+chromadb's default embedding function runs on local files: the same int8 model koe uses
+and a tokenizer.json built from the same vocabulary, so only the pipeline differs.
 """
 
 from __future__ import annotations
@@ -21,17 +25,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
+from memory_corpus import (
+    NOW,
+    fact_company,
+    fact_records,
+    lookalikes,
+    paraphrase_rows,
+    questions,
+)
+from memory_measures import latency, quality, recall_at, recording, storage, thresholds
 
 from koe.config.schema import MemorySettings
 from koe.memory.client import chroma_settings
@@ -42,79 +53,12 @@ from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAPHRASES = ROOT / "tests" / "memory" / "data" / "paraphrases.jsonl"
-NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-NAMES = ["Anna", "Tom", "Priya", "Marco", "Jess", "Omar", "Chloe", "Sam", "Emma", "Ben", "Lily",
-         "Leo", "Sarah", "Jake", "Rachel", "Grace", "Sofia", "Ivy", "Noah", "Maya", "Ravi",
-         "Elena", "Yuki", "Kofi", "Lena", "Dmitri", "Aisha", "Pablo", "Mei", "Oscar"]
-THINGS = ["the boiler", "the car", "the garden shed", "the laptop", "the kitchen tap",
-          "the dentist bill", "the train tickets", "the birthday cake", "the tax return",
-          "the school trip", "the bike", "the gym bag", "the printer", "the passport",
-          "the wedding gift", "the concert tickets", "the dog's lead", "the new sofa",
-          "the broken window", "the holiday photos", "the library books", "the spare tyre",
-          "the phone charger", "the recycling bins", "the curtains", "the paint samples"]
-ACTIONS = ["needs fixing", "should be picked up", "is ready", "has to be paid", "was lost",
-           "arrived late", "needs booking", "is in the cupboard", "must be returned",
-           "got cancelled", "was too expensive", "needs a second look", "is on the list"]
-WHENS = ["before Friday", "next week", "this weekend", "after lunch", "by the end of the month",
-         "on Tuesday morning", "tomorrow", "before the holidays", "in the evening", "soon"]
-REPLIES = ["Okay, I'll remember that.", "Noted.", "Got it, I'll remind you.",
-           "Sure, I've written that down.", "Understood."]
+UNRELATED = ROOT / "tests" / "memory" / "data" / "unrelated.txt"
 
 
-def synthetic(n: int, seed: int, start_id: int = 0) -> list[MemoryRecord]:
-    """Plausible everyday turns spread over the year before NOW (user and assistant)."""
-    rng = random.Random(seed)
-    records = []
-    for i in range(start_id, start_id + n):
-        when = NOW - timedelta(days=rng.uniform(1, 365))
-        if i % 3 == 2:
-            text = f"{rng.choice(REPLIES)} {rng.choice(NAMES)} and {rng.choice(THINGS)}."
-            role = "assistant"
-        else:
-            text = (f"{rng.choice(NAMES)} said {rng.choice(THINGS)} {rng.choice(ACTIONS)} "
-                    f"{rng.choice(WHENS)}, and {rng.choice(THINGS)} {rng.choice(ACTIONS)}.")
-            role = "user"
-        records.append(MemoryRecord(f"s{i}", text, role, f"syn-{i // 12}", when.timestamp()))
-    return records
-
-
-def paraphrase_rows() -> list[dict]:
-    with PARAPHRASES.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def fact_records(rows: Sequence[dict]) -> list[MemoryRecord]:
-    stamp = (NOW - timedelta(days=20)).timestamp()
-    return [MemoryRecord(r["id"], r["fact"], "user", f"fact-{r['topic']}", stamp) for r in rows]
-
-
-def questions(rows: Sequence[dict]) -> list[tuple[str, str]]:
-    return [(q, r["id"]) for r in rows for q in r["questions"]]
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    return float(np.percentile(np.asarray(values) * 1000, p))
-
-
-def timed(fn: Callable[[], object], repeats: Sequence[object] | int) -> list[float]:
-    out = []
-    for _ in range(repeats if isinstance(repeats, int) else len(repeats)):
-        started = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - started)
-    return out
-
-
-def recall_at(rank: Callable[[str], list[str]], qs: Sequence[tuple[str, str]]) -> tuple[float,
-                                                                                         float]:
-    at1 = at5 = 0
-    for question, wanted in qs:
-        found = rank(question)
-        at1 += found[:1] == [wanted]
-        at5 += wanted in found[:5]
-    return at1 / len(qs), at5 / len(qs)
+def unrelated_questions() -> list[str]:
+    lines = UNRELATED.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
 # -- the baseline: chromadb's default embedding function, on local files ---------------------
@@ -145,112 +89,100 @@ def run(args: argparse.Namespace) -> dict:
     rows = paraphrase_rows()
     facts = fact_records(rows)
     qs = questions(rows)
+    unrelated = unrelated_questions()
     work = Path(tempfile.mkdtemp(prefix="bench-memory-", dir=args.tmp))
-    baseline_ef = baseline_function(work / "chroma-default")
-    settings = MemorySettings(path=str(work / "store"), timezone="UTC")
-    import chromadb
-
-    store = MemoryStore.open(settings)
     try:
-        log(f"paraphrase set: {len(facts)} memories, {len(qs)} questions")
-        store.add_many(facts)
-        results["quality_alone"] = {
-            "koe": recall_at(lambda q: [r.record.id for r in recall(store, q, 5, now=NOW)], qs)}
-        client = chromadb.PersistentClient(path=str(work / "baseline"), settings=chroma_settings())
-        base = client.create_collection("baseline", embedding_function=baseline_ef,
-                                        configuration={"hnsw": {"space": "cosine"}})
-        base.add(ids=[r.id for r in facts], documents=[r.text for r in facts])
-        results["quality_alone"]["chromadb-default"] = recall_at(
-            lambda q: base.query(query_texts=[q], n_results=5)["ids"][0], qs)
-        log(f"  {results['quality_alone']}")
-
+        results["quality_alone"] = paraphrase_alone(work, facts, qs)
+        log(f"paraphrase set alone: {results['quality_alone']}")
         results["time_questions"] = time_questions(work / "days")
-        log(f"  time questions answered from the right day: {results['time_questions']}")
-
-        log("storing: koe add_many vs chromadb add(documents=...) with its default function")
-        batch = synthetic(args.insert, seed=1, start_id=10_000_000)
-        started = time.perf_counter()
-        for i in range(0, len(batch), 256):
-            store.add_many(batch[i:i + 256])
-        koe_rate = len(batch) / (time.perf_counter() - started)
-        base_batch = synthetic(args.baseline_insert, seed=2, start_id=20_000_000)
-        started = time.perf_counter()
-        for i in range(0, len(base_batch), 256):
-            part = base_batch[i:i + 256]
-            base.add(ids=[r.id for r in part], documents=[r.text for r in part],
-                     metadatas=[{"t": r.timestamp, "role": r.role} for r in part])
-        base_rate = len(base_batch) / (time.perf_counter() - started)
-        short = [MemoryRecord(f"short{i}", facts[i % len(facts)].text, "user", "short",
-                              facts[0].timestamp) for i in range(args.insert // 2)]
-        started = time.perf_counter()
-        for i in range(0, len(short), 256):
-            store.add_many(short[i:i + 256])
-        short_rate = len(short) / (time.perf_counter() - started)
-        tokens = store.embedder.tokenizer.encode_batch
-        results["insert_per_s"] = {
-            "koe": koe_rate, "koe_short": short_rate, "chromadb-default": base_rate,
-            "tokens_per_turn": statistics.mean(len(e.ids) for e in tokens([r.text for r in batch])),
-            "tokens_per_short_turn": statistics.mean(len(e.ids) for e in
-                                                     tokens([r.text for r in short]))}
-        log(f"  {results['insert_per_s']}")
-        store.delete([r.id for r in batch + short])
-        client.close()
-
+        log(f"time questions answered from the right day: {results['time_questions']}")
+        results["insert_per_s"] = insert_rates(work, facts, args)
+        log(f"storing: {results['insert_per_s']}")
         results["sizes"] = {}
-        have = 0
-        for size in args.sizes:
-            need = size - len(facts) - have
-            log(f"growing the store to {size} memories (+{need})")
-            started = time.perf_counter()
-            records = synthetic(need, seed=100 + size, start_id=have)
-            for i in range(0, len(records), 1000):
-                store.add_many(records[i:i + 1000])
-            have += need
-            build = time.perf_counter() - started
-            results["sizes"][size] = measure(store, qs, baseline_ef, args, build, need)
-            log(f"  {json.dumps(results['sizes'][size])}")
-            if args.compact:
-                results["sizes"][size]["compact_s"] = measure_compaction(store)
-                log(f"  compaction {results['sizes'][size]['compact_s']:.1f} s")
+        with MemoryStore.open(MemorySettings(path=str(work / "store"), timezone="UTC")) as store:
+            company = fact_company(facts)
+            store.add_many(facts + company)
+            have, conversation = len(facts) + len(company), 0
+            for size in args.sizes:
+                log(f"growing the store to {size:,} memories (+{size - have:,})")
+                started = time.perf_counter()
+                records, conversation = lookalikes(size - have, seed=100, first_conversation=
+                                                   conversation)
+                for i in range(0, len(records), 1000):
+                    store.add_many(records[i:i + 1000])
+                have += len(records)
+                m: dict = {"memories": have,
+                           "build_per_s": len(records) / (time.perf_counter() - started)}
+                m["quality"] = quality(store, qs)
+                log(f"  quality {m['quality']}")
+                m["relevance"] = thresholds(store, qs, unrelated)
+                m["latency_ms"] = latency(store, qs, args.queries)
+                m["storage"] = storage(store, have)
+                log(f"  {json.dumps({k: m[k] for k in ('relevance', 'latency_ms', 'storage')})}")
+                if args.compact:
+                    m["compact_s"] = measure_compaction(store)
+                    log(f"  compaction {m['compact_s']:.1f} s")
+                results["sizes"][size] = m
+            if args.recording_minutes > 0:
+                log(f"a {args.recording_minutes:g}-minute recording: transcribed, remembered")
+                results["recording"] = recording(store, args.recording_minutes, work)
+                log(f"  {results['recording']}")
     finally:
-        store.close()
         shutil.rmtree(work, ignore_errors=True)
     results["load_after"] = os.getloadavg()
     return results
 
 
-def measure(store: MemoryStore, qs: Sequence[tuple[str, str]], baseline_ef: Callable,
-            args: argparse.Namespace, build_s: float, added: int) -> dict:
-    rng = random.Random(7)
-    sample = [q for q, _ in rng.sample(qs, min(args.queries, len(qs)))]
-    for q in sample[:10]:  # warm up
-        recall(store, q, 5, now=NOW)
-    it = iter(sample * 2)
-    koe = timed(lambda: recall(store, next(it), 5, now=NOW), len(sample))
-    it = iter(sample * 2)
-    window = timed(lambda: recall(store, next(it) + " last week", 5, now=NOW), len(sample))
-    single = timed(lambda: store.add_turn("user", f"single turn {rng.random()}", "bench-single"),
-                   50)
-    # chromadb's own query path on this collection: its default function embeds the question
-    # (what query_texts does; the collection itself is bound to koe's function).
-    def base_query(q: str) -> list[str]:
-        return store.collection.query(query_embeddings=baseline_ef([q]),
-                                      n_results=5)["ids"][0]
+def paraphrase_alone(work: Path, facts: list[MemoryRecord], qs: list[tuple[str, str]]
+                     ) -> dict[str, tuple[float, float]]:
+    """The paraphrase set's facts and distractors alone: koe, and chromadb's default path."""
+    import chromadb
 
-    for q in sample[:5]:
-        base_query(q)
-    it = iter(sample * 2)
-    baseline = timed(lambda: base_query(next(it)), len(sample))
-    quality = recall_at(lambda q: [r.record.id for r in recall(store, q, 5, now=NOW)], qs)
-    base_quality = recall_at(base_query, qs)
-    return {
-        "build_per_s": added / build_s if build_s else 0.0,
-        "koe_search_ms": {"p50": pct(koe, 50), "p95": pct(koe, 95)},
-        "koe_window_search_ms": {"p50": pct(window, 50), "p95": pct(window, 95)},
-        "koe_single_add_ms": {"p50": pct(single, 50), "p95": pct(single, 95)},
-        "chromadb_default_search_ms": {"p50": pct(baseline, 50), "p95": pct(baseline, 95)},
-        "quality_koe": quality, "quality_chromadb_default": base_quality,
-    }
+    out = {}
+    with MemoryStore.open(MemorySettings(path=str(work / "alone"), timezone="UTC")) as store:
+        store.add_many(facts)
+        out["koe"] = recall_at(lambda q: [r.record.id for r in recall(store, q, 5, now=NOW)],
+                               qs)
+    client = chromadb.PersistentClient(path=str(work / "baseline"), settings=chroma_settings())
+    base = client.create_collection("baseline", configuration={"hnsw": {"space": "cosine"}},
+                                    embedding_function=baseline_function(work / "default"))
+    base.add(ids=[r.id for r in facts], documents=[r.text for r in facts])
+    out["chromadb-default"] = recall_at(
+        lambda q: base.query(query_texts=[q], n_results=5)["ids"][0], qs)
+    client.close()
+    return out
+
+
+def insert_rates(work: Path, facts: list[MemoryRecord], args: argparse.Namespace
+                 ) -> dict[str, float]:
+    """Storing in batches of 256, embedding included: koe, and chromadb's default path."""
+    import chromadb
+
+    batch, _ = lookalikes(args.insert, seed=1, first_conversation=10_000_000)
+    short = [MemoryRecord(f"short{i}", facts[i % len(facts)].text, "user", "short",
+                          facts[0].timestamp) for i in range(args.insert // 2)]
+    rates = {}
+    with MemoryStore.open(MemorySettings(path=str(work / "insert"), timezone="UTC")) as store:
+        for name, records in (("koe", batch), ("koe_short", short)):
+            started = time.perf_counter()
+            for i in range(0, len(records), 256):
+                store.add_many(records[i:i + 256])
+            rates[name] = len(records) / (time.perf_counter() - started)
+        tokens = store.embedder.tokenizer.encode_batch
+        rates["tokens_per_turn"] = statistics.mean(len(e.ids) for e in tokens(
+            [r.text for r in batch]))
+    client = chromadb.PersistentClient(path=str(work / "insert-default"),
+                                       settings=chroma_settings())
+    base = client.create_collection("baseline", configuration={"hnsw": {"space": "cosine"}},
+                                    embedding_function=baseline_function(work / "default2"))
+    base_batch = batch[:args.baseline_insert]
+    started = time.perf_counter()
+    for i in range(0, len(base_batch), 256):
+        part = base_batch[i:i + 256]
+        base.add(ids=[r.id for r in part], documents=[r.text for r in part])
+    rates["chromadb-default"] = len(base_batch) / (time.perf_counter() - started)
+    client.close()
+    return rates
 
 
 DAY_TOPICS = ["the broken boiler", "Anna's birthday dinner", "the Tokyo flight", "the tax return",
@@ -298,34 +230,44 @@ def log(message: str) -> None:
 
 
 def report(results: dict) -> str:
+    def pair(d: dict) -> str:
+        return f"{d['p50']:.1f} / {d['p95']:.1f}"
+
+    def at(q: tuple[float, float]) -> str:
+        return f"{q[0]:.3f} / {q[1]:.3f}"
+
     lines = [f"Run {results['date']} on {results['cpus']} CPUs; load average before "
              f"{results['load_before'][0]:.1f}, after {results['load_after'][0]:.1f}.", ""]
     a = results["quality_alone"]
-    lines += ["| paraphrase set alone | recall@1 | recall@5 |", "|---|---|---|",
-              f"| koe | {a['koe'][0]:.3f} | {a['koe'][1]:.3f} |",
-              f"| chromadb default | {a['chromadb-default'][0]:.3f} | "
-              f"{a['chromadb-default'][1]:.3f} |", ""]
+    lines += [f"Paraphrase set alone, recall@1 / @5: koe {at(a['koe'])}; chromadb default "
+              f"{at(a['chromadb-default'])}."]
     tq = results["time_questions"]
-    lines += [f"Time questions (\"what did we talk about last Tuesday?\"): {tq['right']} of "
-              f"{tq['asked']} answered with exactly that day's conversation.", ""]
+    lines += [f"Time questions: {tq['right']} of {tq['asked']} answered with exactly that "
+              "day's conversation."]
     ins = results["insert_per_s"]
     lines += [f"Storing in batches of 256: koe {ins['koe']:.0f} turns/s "
-              f"({ins['tokens_per_turn']:.0f} tokens each), {ins['koe_short']:.0f} turns/s for "
-              f"short turns ({ins['tokens_per_short_turn']:.0f} tokens); chromadb's default "
-              f"path {ins['chromadb-default']:.0f} docs/s.", ""]
-    lines += ["| memories | koe search p50 / p95 ms | with a time phrase p50 / p95 | chromadb "
-              "default search p50 / p95 | one add_turn p50 / p95 | recall@1 / @5 koe | "
-              "recall@1 / @5 chromadb default | compaction s |",
-              "|---|---|---|---|---|---|---|---|"]
+              f"({ins['tokens_per_turn']:.0f} tokens each), {ins['koe_short']:.0f} turns/s "
+              f"for short ones; chromadb's default path {ins['chromadb-default']:.0f} "
+              "docs/s.", ""]
+    lines += ["| memories | recall@1 / @5 koe | plain HNSW | plain exact | answers quoted / "
+              "unrelated quoting | search p50 / p95 ms | with a time phrase | time alone | "
+              "plain HNSW search | plain exact search | add_turn | bytes per memory "
+              "(chroma + index) | compaction s |", "|" + "---|" * 13]
     for size, m in results["sizes"].items():
-        def pair(d: dict) -> str:
-            return f"{d['p50']:.1f} / {d['p95']:.1f}"
+        q, r, t, st = m["quality"], m["relevance"], m["latency_ms"], m["storage"]
         lines.append(
-            f"| {int(size):,} | {pair(m['koe_search_ms'])} | {pair(m['koe_window_search_ms'])} "
-            f"| {pair(m['chromadb_default_search_ms'])} | {pair(m['koe_single_add_ms'])} | "
-            f"{m['quality_koe'][0]:.3f} / {m['quality_koe'][1]:.3f} | "
-            f"{m['quality_chromadb_default'][0]:.3f} / {m['quality_chromadb_default'][1]:.3f} "
-            f"| {m.get('compact_s', float('nan')):.1f} |")
+            f"| {int(size):,} | {at(q['koe'])} | {at(q['hnsw'])} | {at(q['exact'])} | "
+            f"{r['answers_quoted']:.2f} / {r['unrelated_quoting']:.2f} | {pair(t['search'])} | "
+            f"{pair(t['window'])} | {pair(t['time_only'])} | {pair(t['hnsw_search'])} | "
+            f"{pair(t['exact_search'])} | {pair(t['add_turn'])} | "
+            f"{st['chroma_bytes_per_memory']:.0f} + {st['index_bytes_per_memory']:.0f} | "
+            f"{m.get('compact_s', float('nan')):.1f} |")
+    if results.get("recording"):
+        rec = results["recording"]
+        lines += ["", f"Recording: {rec['audio_s'] / 60:.0f} min of speech transcribed in "
+                  f"{rec['transcribe_s']:.1f} s, remembered ({rec['passages']:.0f} passages and "
+                  f"a summary) in {rec['remember_s']:.1f} s: {100 * rec['share']:.1f} % of the "
+                  "transcription time."]
     return "\n".join(lines)
 
 
@@ -333,11 +275,13 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1000,10000,100000",
                    type=lambda s: [int(x) for x in s.split(",")])
-    p.add_argument("--queries", type=int, default=162, help="questions timed per size")
+    p.add_argument("--queries", type=int, default=100, help="questions timed per size")
     p.add_argument("--insert", type=int, default=3000, help="turns for the koe insert rate")
     p.add_argument("--baseline-insert", type=int, default=512,
                    help="documents for the chromadb default insert rate (it is slow)")
     p.add_argument("--no-compact", dest="compact", action="store_false")
+    p.add_argument("--recording-minutes", type=float, default=60.0,
+                   help="length of the recording transcribed and remembered (0: skip)")
     p.add_argument("--tmp", default=None, help="scratch folder (default: the system's)")
     p.add_argument("--json", metavar="FILE", help="also write the raw results here")
     args = p.parse_args()
