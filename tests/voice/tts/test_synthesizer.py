@@ -57,7 +57,11 @@ def test_streamed_markdown_reply_is_heard_as_plain_speech(
     heard = hear(transcriber, np.concatenate([s.pcm for s in spoken]), synthesizer.sample_rate)
     assert word_error_rate([(" ".join(chunks), heard)]) <= 0.15, heard
     words = set(normalise(heard))
-    assert {"doctor", "smith", "sunny", "park", "book", "lovely"} <= words, heard
+    # int8 Whisper differs by CPU ("Doctor" was heard as "Docker" on AVX-512): one miss allowed,
+    # but "Dr." read as letters never is.
+    said = {"doctor", "smith", "sunny", "park", "book", "lovely"}
+    assert len(said - words) <= 1, heard
+    assert not words & {"d", "r", "dr"}, heard
     assert not words & {"asterisk", "star", "hash", "smiles", "print", "never", "python",
                         "sun", "dash"}, heard
 
