@@ -1,0 +1,1 @@
+"""The Realtime protocol served over koe's own models (`koe serve realtime`, `koe serve chat`), and its wire events, shared with the clients."""
