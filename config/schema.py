@@ -172,6 +172,22 @@ class RunSettings(Section):
         return phrase
 
 
+S2sMode = Literal["cascade", "realtime", "audio-chat", "auto"]
+
+
+class S2sSettings(Section):
+    mode: S2sMode = "cascade"
+    url: str = Field("", pattern=r"^(|https?://\S+)$")
+    model: str = Field("", max_length=200)
+    api_key_env: str = Field("OPENAI_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    voice: str = Field("", max_length=60)
+    dialect: Literal["ga", "beta"] = "ga"
+    turn_detection: Literal["server", "local"] = "server"
+    connect_timeout: float = Field(5.0, gt=0)
+    reply_timeout: float = Field(30.0, gt=0)
+    probe_timeout: float = Field(5.0, gt=0)
+
+
 class Settings(Section):
     stt: SttSettings = SttSettings()
     transcribe: TranscribeSettings = TranscribeSettings()
@@ -182,3 +198,4 @@ class Settings(Section):
     listen: ListenSettings = ListenSettings()
     tts: TtsSettings = TtsSettings()
     run: RunSettings = RunSettings()
+    s2s: S2sSettings = S2sSettings()
