@@ -1,1 +1,4 @@
-"""The Realtime protocol served over koe's own models (`koe serve realtime`, `koe serve chat`), and its wire events, shared with the clients."""
+"""The Realtime protocol served over koe's own models (`koe serve realtime`, `koe serve chat`).
+
+Also its wire events, shared with the clients.
+"""
