@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from koe.config.errors import KoeError
 from koe.voice.assistant.events import LoopEvent, Said, StateChanged, Trouble
-from koe.voice.assistant.reply import ReplyFailed, SpokenReply, Synthesizer
+from koe.voice.assistant.reply import Reply, ReplyFailed, Synthesizer
 from koe.voice.assistant.report import TurnReport
 from koe.voice.audio.chunks import AudioSink, Played
 from koe.voice.conversation.conversation import Conversation
@@ -34,7 +34,8 @@ class Answer:
         self.speak_errors = speak_errors
         self.interrupted = False
         self.speaking = False  # the first sample has been played and the last has not
-        self._reply: SpokenReply | None = None
+        self._reply: Reply | None = None
+        self._played: list[asyncio.Future[Played]] = []
 
     async def interrupt(self) -> None:
         """The user talks over koe: stop the sound now, and the reply's model stream and
@@ -42,16 +43,17 @@ class Answer:
         self.interrupted = True
         await self.speaker.stop()
         if self._reply is not None:
-            await self._reply.cancel()
+            heard = sum(f.result().seconds for f in self._played if f.done())
+            await self._reply.cancel(heard)
 
-    async def play(self, reply: SpokenReply) -> None:
+    async def play(self, reply: Reply) -> None:
         report = self.report
         self._reply = reply
         try:
             draft = await reply.drafted
             await self.conversation.confirm(draft)  # the question is stored before we answer
             report.memories = list(draft.memories)
-            played: list[asyncio.Future[Played]] = []
+            played = self._played
             failure: KoeError | None = None
             while not self.interrupted and (item := await reply.chunks.get()) is not None:
                 if isinstance(item, ReplyFailed):

@@ -28,7 +28,7 @@ from koe.voice.assistant.answer import Answer
 from koe.voice.assistant.events import Heard, LoopEvent, StateChanged, TurnDone
 from koe.voice.assistant.hearing import Hearing
 from koe.voice.assistant.interruption import BargeInListener
-from koe.voice.assistant.reply import Splitter, SpokenReply, Synthesizer
+from koe.voice.assistant.reply import Reply, ReplyMaker, Splitter, SpokenReply, Synthesizer
 from koe.voice.assistant.report import TurnReport
 from koe.voice.assistant.speculation import Speculation
 from koe.voice.audio.chunks import AudioChunk, AudioSink, AudioSource
@@ -51,9 +51,12 @@ class Assistant:
     def __init__(self, settings: Settings, hearing: Hearing, conversation: Conversation,
                  synthesizer: Synthesizer, new_splitter: Callable[[], Splitter],
                  observe: Callable[[LoopEvent], None] = lambda event: None,
-                 read_ahead: bool = True, clean: Cleaner | None = None) -> None:
+                 read_ahead: bool = True, clean: Cleaner | None = None,
+                 new_reply: ReplyMaker | None = None) -> None:
         """`read_ahead`: let the server read the question so far while the user speaks;
-        `clean`: the echo canceller's near end, applied to every microphone chunk."""
+        `clean`: the echo canceller's near end, applied to every microphone chunk;
+        `new_reply`: who answers (a speech-to-speech endpoint); koe's own model and voice
+        when None."""
         self.settings = settings
         self.hearing = hearing
         self.conversation = conversation
@@ -62,6 +65,7 @@ class Assistant:
         self.observe = observe
         self.read_ahead = read_ahead
         self.clean = clean or (lambda chunk: chunk)
+        self.new_reply = new_reply or self._spoken_reply
         self.reports: list[TurnReport] = []
         self.segmenter = Segmenter(settings.listen)
         self.gate = WakeGate(settings.run)
@@ -164,17 +168,19 @@ class Assistant:
     def _speculate(self, pcm: np.ndarray, start_sample: int, at_pause: bool) -> Speculation:
         previous = self._turn
 
-        async def begin(question: str) -> SpokenReply:
+        async def begin(question: str) -> Reply:
             if previous is not None:  # an interrupted answer first keeps what was heard
                 with contextlib.suppress(Exception):
                     await asyncio.shield(previous)
-            reply = SpokenReply(self.conversation, self.synthesizer, self.new_splitter,
-                                self.now)
-            reply.start(question)
-            return reply
+            return self.new_reply(question, pcm)
 
         return Speculation(self.hearing, pcm, self.gate, start_sample / SAMPLE_RATE, begin,
                            self.now, at_pause)
+
+    def _spoken_reply(self, question: str, pcm: np.ndarray) -> Reply:
+        reply = SpokenReply(self.conversation, self.synthesizer, self.new_splitter, self.now)
+        reply.start(question)
+        return reply
 
     async def _drop_speculation(self) -> None:
         if self._speculation is not None:
@@ -216,7 +222,7 @@ class Assistant:
 
     async def _run_answer(self, answer: Answer, speculation: Speculation) -> None:
         report = answer.report
-        reply: SpokenReply | None = None
+        reply: Reply | None = None
         try:
             reply = await speculation.result()
             report.transcript = speculation.transcript

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from koe.config.errors import KoeError
 from koe.voice.conversation.conversation import Conversation, Draft
 from koe.voice.tts.chunk import SpokenChunk
@@ -40,6 +42,23 @@ class ReplyFailed:
 END = None  # closes the queue
 
 
+class Reply(Protocol):
+    """What the loop plays: a draft to confirm, then chunks until END. `SpokenReply` makes
+    them with koe's own model and voice; a speech-to-speech endpoint makes them itself."""
+
+    drafted: asyncio.Future[Draft]
+    chunks: asyncio.Queue[SpokenChunk | ReplyFailed | None]
+    first_token: float | None
+
+    async def cancel(self, played_seconds: float | None = None) -> None:
+        """Stop making the reply; `played_seconds`: how much of it the user heard, when it
+        was cut off."""
+
+
+# Starts a reply to `question`, heard in `pcm` (the utterance, 16 kHz int16).
+ReplyMaker = Callable[[str, np.ndarray], Reply]
+
+
 class SpokenReply:
     def __init__(self, conversation: Conversation, synthesizer: Synthesizer,
                  new_splitter: Callable[[], Splitter], clock: Callable[[], float]) -> None:
@@ -57,7 +76,7 @@ class SpokenReply:
     def start(self, question: str) -> None:
         self._task = asyncio.create_task(self._produce(question))
 
-    async def cancel(self) -> None:
+    async def cancel(self, played_seconds: float | None = None) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

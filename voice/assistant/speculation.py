@@ -11,13 +11,13 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from koe.voice.assistant.hearing import Hearing
-from koe.voice.assistant.reply import SpokenReply
+from koe.voice.assistant.reply import Reply
 from koe.voice.turns.wake import Admission, WakeGate
 
 
 class Speculation:
     def __init__(self, hearing: Hearing, pcm: np.ndarray, gate: WakeGate, spoken_at: float,
-                 begin: Callable[[str], Awaitable[SpokenReply]], clock: Callable[[], float],
+                 begin: Callable[[str], Awaitable[Reply]], clock: Callable[[], float],
                  at_pause: bool) -> None:
         """`spoken_at`: when the utterance began (the wake gate's follow-up window counts
         from there); `begin(question)` starts the reply."""
@@ -29,7 +29,7 @@ class Speculation:
         self.task = asyncio.create_task(self._work(hearing, pcm, gate, spoken_at, begin))
 
     async def _work(self, hearing: Hearing, pcm: np.ndarray, gate: WakeGate, spoken_at: float,
-                    begin: Callable[[str], Awaitable[SpokenReply]]) -> SpokenReply | None:
+                    begin: Callable[[str], Awaitable[Reply]]) -> Reply | None:
         self.transcript = await hearing.transcribe(pcm)
         self.transcript_ready = self._clock()
         self.admission = gate.admit(self.transcript, spoken_at)
@@ -37,7 +37,7 @@ class Speculation:
             return None
         return await begin(self.admission.question)
 
-    async def result(self) -> SpokenReply | None:
+    async def result(self) -> Reply | None:
         return await self.task
 
     async def cancel(self) -> None:
