@@ -1,0 +1,115 @@
+"""A reply whose voice comes from the endpoint: its transcript and audio arrive as deltas.
+
+It plays in the voice loop exactly like koe's own spoken reply (`SpokenReply`): the question
+is drafted (memories recalled) and stored when the loop confirms it, the audio is queued as it
+arrives, and the reply is kept as heard. What was heard is worked out from the transcript laid
+evenly over the whole reply's audio, so a cut-off reply keeps the words played before the cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from koe.config.errors import KoeError
+from koe.voice.assistant.reply import END, ReplyFailed
+from koe.voice.conversation.conversation import Conversation, Draft
+from koe.voice.tts.chunk import SpokenChunk
+
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of the reply: transcript text and/or audio (int16 mono at `rate`)."""
+
+    text: str = ""
+    pcm: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int16))
+    rate: int = 24000
+
+
+@dataclass
+class Script:
+    """The reply's whole transcript and how much audio it has so far."""
+
+    text: str = ""
+    samples: int = 0
+
+    def words_between(self, start: int, end: int) -> str:
+        """The words whose last letter falls in audio samples (start, end]."""
+        if not self.text or self.samples <= 0 or end <= start:
+            return ""
+        scale = len(self.text) / self.samples
+        return " ".join(w.group() for w in _WORD.finditer(self.text)
+                        if start * scale < w.end() <= end * scale)
+
+
+@dataclass(frozen=True, eq=False)
+class StreamedChunk(SpokenChunk):
+    """A piece of the endpoint's audio; what it made heard comes from the shared script."""
+
+    script: Script = field(default_factory=Script, repr=False)
+    offset: int = 0  # samples of the reply before this one
+
+    def heard(self, seconds_played: float) -> str:
+        played = min(self.samples, round(seconds_played * self.sample_rate))
+        return self.script.words_between(self.offset, self.offset + played)
+
+
+class StreamedReply:
+    """The Reply protocol over a stream of deltas; `stream(draft, pcm)` makes them."""
+
+    def __init__(self, conversation: Conversation, clock: Callable[[], float]) -> None:
+        self.conversation = conversation
+        self.clock = clock
+        self.drafted: asyncio.Future[Draft] = asyncio.get_running_loop().create_future()
+        self.chunks: asyncio.Queue[SpokenChunk | ReplyFailed | None] = asyncio.Queue()
+        self.first_token: float | None = None
+        self.script = Script()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, question: str, pcm: np.ndarray) -> StreamedReply:
+        self._task = asyncio.create_task(self._produce(question, pcm))
+        return self
+
+    async def cancel(self, played_seconds: float | None = None) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.drafted.cancel()
+
+    def stream(self, draft: Draft, pcm: np.ndarray) -> AsyncIterator[Delta]:
+        raise NotImplementedError
+
+    async def _produce(self, question: str, pcm: np.ndarray) -> None:
+        try:
+            draft = await self.conversation.draft(question)
+            self.drafted.set_result(draft)
+            async for delta in self.stream(draft, pcm):
+                if self.first_token is None:
+                    self.first_token = self.clock()
+                draft.outcome.reply += delta.text
+                self.script.text += delta.text
+                if delta.pcm.size:
+                    chunk = StreamedChunk(delta.text, delta.pcm, delta.rate, self.script,
+                                          self.script.samples)
+                    self.script.samples += delta.pcm.size
+                    await self.chunks.put(chunk)
+        except KoeError as exc:
+            if not self.drafted.done():
+                self.drafted.set_exception(exc)
+            await self.chunks.put(ReplyFailed(exc))
+        finally:
+            await self.chunks.put(END)
+
+
+def memory_block_of(draft: Draft) -> str:
+    """The memories the draft quotes, as the block shown to the model ("" for none)."""
+    message, question = draft.pending.user_message, draft.outcome.question
+    return message[: -len(question)].strip() if message.endswith(question) else ""
