@@ -1,0 +1,343 @@
+"""The voice loop on a Realtime endpoint with server VAD: the endpoint hears when the user
+stops, transcribes, and speaks; koe keeps memory and barge-in.
+
+The echo-cancelled microphone streams to the endpoint (resampled to 24 kHz) while koe listens.
+When the user's words are transcribed koe recalls for them, stores them, puts the memory block
+into the session's instructions and asks for a response (`create_response` is off, so the
+endpoint never answers before koe has recalled). The audio deltas play as they arrive.
+
+While koe answers, the microphone goes to koe's own barge-in rule instead, as in the cascade,
+so that koe's echo never reaches the endpoint as speech: when the user talks over koe,
+playback stops at once, the response is cancelled and the endpoint's copy of it truncated to
+the milliseconds actually played, and the user's speech from its onset streams on as the next
+question. The reply is stored as heard, marked interrupted. A dropped connection is said in
+one sentence; koe reconnects and goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import numpy as np
+
+from koe.config.errors import KoeError
+from koe.config.schema import Settings
+from koe.voice.assistant.answer import Answer
+from koe.voice.assistant.events import Heard, LoopEvent, Said, StateChanged, TurnDone
+from koe.voice.assistant.interruption import BargeInListener
+from koe.voice.assistant.reply import Synthesizer
+from koe.voice.assistant.report import TurnReport
+from koe.voice.audio.chunks import AudioChunk, AudioSink, AudioSource
+from koe.voice.audio.files import SAMPLE_RATE
+from koe.voice.audio.resample import StreamResampler
+from koe.voice.conversation.conversation import Conversation
+from koe.voice.realtime.events import (
+    RATE,
+    ProtocolError,
+    SessionConfig,
+    decode_audio,
+    encode_audio,
+)
+from koe.voice.s2s.endpoint import S2sEndpoint
+from koe.voice.s2s.errors import S2sError, S2sRefused, S2sTimeout, S2sWrongProtocol
+from koe.voice.s2s.realtime_connection import RealtimeConnection, error_text
+from koe.voice.s2s.realtime_turn import RealtimeTurn
+from koe.voice.s2s.streamed import memory_block_of
+from koe.voice.turns.pcm import samples_of
+from koe.voice.turns.wake import WakeGate
+
+RECONNECT_SECONDS = 2.0  # between attempts to reach a lost endpoint
+Cleaner = Callable[[AudioChunk], AudioChunk]
+
+
+class RealtimeAssistant:
+    def __init__(self, settings: Settings, endpoint: S2sEndpoint, conversation: Conversation,
+                 synthesizer: Synthesizer | None = None,
+                 observe: Callable[[LoopEvent], None] = lambda event: None,
+                 clean: Cleaner | None = None) -> None:
+        """`synthesizer`: koe's own voice, to say trouble aloud (run.speak_errors)."""
+        self.settings = settings
+        self.endpoint = endpoint
+        self.conversation = conversation
+        self.synthesizer = synthesizer
+        self.observe = observe
+        self.clean = clean or (lambda chunk: chunk)
+        self.reports: list[TurnReport] = []
+        self.gate = WakeGate(settings.run)
+        self.barge_in = BargeInListener(settings.listen) if settings.listen.barge_in else None
+        self._conn: RealtimeConnection | None = None
+        self._speaker: AudioSink | None = None
+        self._resampler = StreamResampler(SAMPLE_RATE, RATE, np.dtype(np.int16))
+        self._turn: RealtimeTurn | None = None
+        self._hearing = False  # the endpoint heard speech that has not been answered yet
+        self._speech = (0.0, 0.0)  # start, end of the last utterance (stream seconds)
+        self._position = 0
+        self._received_at = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()  # a turn's watch and its ending
+
+    def now(self) -> float:
+        """Seconds on the input stream's clock."""
+        since = asyncio.get_running_loop().time() - self._received_at
+        return self._position / SAMPLE_RATE + max(0.0, since)
+
+    @property
+    def instructions(self) -> str:
+        return self.conversation.prompt.system_message().content
+
+    # -- the loop -----------------------------------------------------------------------
+    async def run(self, microphone: AudioSource, speaker: AudioSink) -> list[TurnReport]:
+        """Converse until the microphone ends or the task is cancelled; an endpoint that
+        cannot be reached at the start is an S2sError."""
+        self._speaker = speaker
+        self._position = 0
+        self._conn = await self._connect()
+        reader = asyncio.create_task(self._read())
+        self.observe(StateChanged(0.0, "listening"))
+        try:
+            async for chunk in microphone.chunks():
+                self._position = chunk.end
+                self._received_at = asyncio.get_running_loop().time()
+                speaker.sync(chunk.end)
+                await self._hear(self.clean(chunk))
+                if reader.done():
+                    reader.result()  # an unexpected failure ends the loop, loudly
+            await self._settle(reader)
+        finally:
+            for task in (reader, *self._tasks):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if self._turn is not None:
+                await self._close(self._turn)
+            if self._conn is not None:
+                await self._conn.close()
+        return self.reports
+
+    async def _connect(self) -> RealtimeConnection:
+        conn = await RealtimeConnection.open(self.endpoint)
+        config = SessionConfig(instructions=self.instructions, create_response=False,
+                               interrupt_response=False)
+        await conn.send(conn.session_event(config))
+        return conn
+
+    async def _settle(self, reader: asyncio.Task[None]) -> None:
+        """The microphone ended: give the endpoint time to answer what it heard last."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.endpoint.reply_timeout
+        while (self._hearing or self._turn is not None) and loop.time() < deadline \
+                and not reader.done():
+            await asyncio.sleep(0.05)
+
+    async def _hear(self, chunk: AudioChunk) -> None:
+        turn = self._turn
+        if turn is None:
+            await self._append(chunk.pcm)
+        elif self.barge_in is not None and \
+                (hit := self.barge_in.feed(chunk, turn.speaking)) is not None:
+            await self._interrupt(turn, hit.speech_sample / SAMPLE_RATE)
+            _, audio = self.barge_in.audio_from(
+                hit.speech_sample - samples_of(self.settings.listen.pre_roll_seconds))
+            await self._append(audio)  # the user from their onset: the next question
+
+    async def _append(self, pcm: np.ndarray) -> None:
+        audio = self._resampler.process(pcm)
+        if self._conn is None or not audio.size:
+            return  # no endpoint just now: what is said meanwhile is not heard
+        with contextlib.suppress(S2sError):  # the reader notices a drop and says so
+            await self._conn.send({"type": "input_audio_buffer.append",
+                                   "audio": encode_audio(audio)})
+
+    # -- events ---------------------------------------------------------------------------
+    async def _read(self) -> None:
+        """Handle the endpoint's events; after a drop, say so once and reconnect."""
+        while True:
+            try:
+                while True:
+                    await self._on(await self._conn.receive())
+            except (S2sError, ProtocolError) as exc:
+                if isinstance(exc, ProtocolError):  # e.g. audio that is not PCM16
+                    exc = S2sWrongProtocol(self.endpoint.realtime_url, exc.message)
+                conn, self._conn = self._conn, None
+                with contextlib.suppress(Exception):
+                    await conn.close()
+                self._hearing = False
+                if self._turn is not None:
+                    await self._close(self._turn)
+                await self._trouble(exc)
+                self._conn = await self._reconnect()
+                self.observe(StateChanged(self.now(), "listening"))
+
+    async def _reconnect(self) -> RealtimeConnection:
+        while True:
+            await asyncio.sleep(RECONNECT_SECONDS)
+            with contextlib.suppress(S2sError):
+                return await self._connect()
+
+    async def _on(self, event: dict) -> None:
+        kind, turn = event["type"], self._turn
+        if kind == "input_audio_buffer.speech_started":
+            if turn is not None and self.barge_in is not None:
+                await self._interrupt(turn, self.now())
+            self._hearing = True
+            self._speech = (self.now(), self.now())
+            self.observe(StateChanged(self.now(), "hearing"))
+        elif kind == "input_audio_buffer.speech_stopped":
+            self._speech = (self._speech[0], self.now())
+            self.observe(StateChanged(self.now(), "thinking"))
+        elif kind == "conversation.item.input_audio_transcription.completed":
+            await self._begin(str(event.get("transcript") or "").strip())
+        elif kind == "conversation.item.input_audio_transcription.failed":
+            self._hearing = False
+        elif turn is None or turn.closed:
+            if kind == "error":
+                await self._trouble(S2sRefused(error_text(event)), aloud=False)
+        elif kind == "response.created":
+            turn.response_id = (event.get("response") or {}).get("id")
+        elif kind == "response.output_audio_transcript.delta":
+            self._first_token(turn)
+            turn.add_text(str(event.get("delta") or ""))
+        elif kind == "response.output_audio.delta" and not turn.interrupted:
+            self._play(turn, event)
+        elif kind == "response.done":
+            turn.answered = True
+            turn.progress.set()
+            self._spawn(self._finish(turn, event.get("response") or {}))
+        elif kind == "error":
+            await self._close(turn, S2sRefused(error_text(event)))
+
+    async def _begin(self, transcript: str) -> None:
+        """The user's words are in: recall, store them, and ask for the answer."""
+        self._hearing = False
+        start, end = self._speech
+        admission = self.gate.admit(transcript, start)
+        if not transcript or not admission.admitted or not admission.question:
+            return  # noise, or not meant for koe: nothing stored, no answer
+        report = TurnReport(transcript=transcript, speech_start=start, speech_end=end,
+                            endpoint=end, transcript_ready=self.now())
+        self.observe(Heard(self.now(), admission.question, final=True))
+        draft = await self.conversation.draft(admission.question)
+        await self.conversation.confirm(draft)  # the question is stored before we answer
+        report.memories = list(draft.memories)
+        turn = self._turn = RealtimeTurn(draft, report)
+        if self.barge_in is not None:
+            self.barge_in.start(self._position)
+        block = memory_block_of(draft)
+        config = SessionConfig(instructions=f"{self.instructions}\n\n{block}" if block
+                               else self.instructions, create_response=False,
+                               interrupt_response=False)
+        try:
+            await self._conn.send(self._conn.session_event(config))
+            await self._conn.send({"type": "response.create"})
+        except S2sError:
+            return  # the reader closes the turn and says what happened
+        self._spawn(self._watch(turn))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _first_token(self, turn: RealtimeTurn) -> None:
+        if turn.report.first_token is None:
+            turn.report.first_token = self.now()
+
+    def _play(self, turn: RealtimeTurn, event: dict) -> None:
+        self._first_token(turn)
+        turn.item_id = event.get("item_id") or turn.item_id
+        chunk = turn.next_chunk(decode_audio(event.get("delta") or ""))
+        if not chunk.samples:
+            return
+        if turn.report.first_audio is None:
+            turn.report.first_audio = self.now()
+            self.observe(StateChanged(self.now(), "speaking"))
+        if chunk.text:
+            self.observe(Said(self.now(), chunk.text))
+        turn.played.append(self._speaker.play(chunk.pcm, chunk.sample_rate, tag=chunk))
+
+    async def _finish(self, turn: RealtimeTurn, response: dict) -> None:
+        """The endpoint has sent the whole reply: keep it once it has played."""
+        failed = None
+        if response.get("status") == "failed":
+            failed = S2sRefused(_status_text(response))
+        await self._speaker.drained()
+        await self._close(turn, failed)
+
+    async def _watch(self, turn: RealtimeTurn) -> None:
+        """Every reply runs against s2s.reply_timeout: the first piece, then each next."""
+        while not turn.closed and not turn.answered:
+            turn.progress.clear()
+            try:
+                await asyncio.wait_for(turn.progress.wait(), self.endpoint.reply_timeout)
+            except TimeoutError:
+                if not turn.closed and not turn.answered:
+                    await self._cancel(turn)
+                    await self._close(turn, S2sTimeout("reply", "reply_timeout",
+                                                       self.endpoint.reply_timeout))
+                return
+
+    # -- barge-in and the end of a turn --------------------------------------------------
+    async def _interrupt(self, turn: RealtimeTurn, at: float) -> None:
+        """The user talks over koe: stop now, cancel the response, truncate the endpoint's
+        copy of it to what was played, and keep what was heard."""
+        turn.interrupted = True
+        turn.report.barge_in = at
+        await self._speaker.stop()
+        turn.report.stopped = self.now()
+        await self._cancel(turn)
+        if turn.item_id is not None and self._conn is not None:
+            with contextlib.suppress(S2sError):
+                await self._conn.send({"type": "conversation.item.truncate",
+                                       "item_id": turn.item_id, "content_index": 0,
+                                       "audio_end_ms": turn.played_ms()})
+        self.gate.replied(self.now())
+        await self._close(turn)
+
+    async def _cancel(self, turn: RealtimeTurn) -> None:
+        if not turn.answered and self._conn is not None:
+            cancel: dict = {"type": "response.cancel"}
+            if turn.response_id:
+                cancel["response_id"] = turn.response_id
+            with contextlib.suppress(S2sError):
+                await self._conn.send(cancel)
+            turn.answered = True
+
+    async def _close(self, turn: RealtimeTurn, error: KoeError | None = None) -> None:
+        """Keep the turn as heard, in memory and the report (once)."""
+        if turn.closed:
+            return
+        turn.closed = True
+        if self._turn is turn:
+            self._turn = None
+        if error is not None:
+            await self._speaker.stop()
+        report = turn.report
+        report.spoken, cut = turn.heard()
+        report.reply = turn.draft.outcome.reply
+        report.interrupted = turn.interrupted or (cut and error is None)
+        await self.conversation.finish_draft(turn.draft, spoken=report.spoken,
+                                             interrupted=cut or error is not None)
+        if error is not None:
+            report.error = error.message
+            await self._trouble(error)
+        self.gate.replied(self.now())
+        self.reports.append(report)
+        self.observe(TurnDone(self.now(), report))
+        self.observe(StateChanged(self.now(), "listening"))
+
+    async def _trouble(self, error: KoeError, aloud: bool = True) -> None:
+        """One sentence, printed and (by default) spoken in koe's own voice."""
+        speak = aloud and self.settings.run.speak_errors and self.synthesizer is not None
+        answer = Answer(self.conversation, self.synthesizer, self._speaker, TurnReport(),
+                        self.now, self.observe, speak)
+        await answer.say_trouble(error)
+
+
+def _status_text(response: dict) -> str:
+    details = response.get("status_details") or {}
+    error = details.get("error") if isinstance(details, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return "the response failed"
