@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from koe.voice.assistant.status import ConsoleView
     from koe.voice.audio.chunks import AudioSink, AudioSource
     from koe.voice.audio.echo.farend import FarEnd
+    from koe.voice.s2s.realtime_loop import RealtimeAssistant
 
 # How often to look for a lost sound device again.
 DEVICE_RETRY_SECONDS = 2.0
@@ -46,6 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="PATH",
                    help="write each turn (transcript, reply, memories, stage times) as JSON; "
                    "'-' for standard output")
+    p.add_argument("--mode", choices=("cascade", "realtime", "audio-chat", "auto"),
+                   help="who hears and speaks: koe's own Whisper, model and voice (cascade), "
+                   "a Realtime endpoint, an audio chat-completions endpoint, or auto: the "
+                   "endpoint if it answers, else the cascade (s2s.mode; the endpoint is s2s.url)")
     p.add_argument("--endpoint", help="OpenAI-compatible base URL, or 'local' (llm.endpoint)")
     p.add_argument("--model", help="model name sent to the endpoint (llm.model)")
     p.add_argument("--no-memory", action="store_true",
@@ -77,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
     settings = apply_overrides(load_settings(args.config), {
         "llm.endpoint": args.endpoint, "llm.model": args.model,
         "audio.input_device": args.input_device, "audio.output_device": args.output_device,
+        "s2s.mode": args.mode,
     }, "command line")
+    if settings.s2s.mode not in ("cascade", "auto"):
+        from koe.voice.s2s.endpoint import S2sEndpoint
+
+        S2sEndpoint.from_settings(settings.s2s)  # no endpoint: said before models load
     if args.input is None:
         from koe.voice.audio.echo.farend import FarEnd
 
@@ -94,32 +104,43 @@ def run(args: argparse.Namespace) -> int:
 
 def _converse(settings: Settings, args: argparse.Namespace,
               view: ConsoleView) -> list[TurnReport]:
-    from koe.voice.assistant.loop import Assistant
     from koe.voice.assistant.parts import Parts
     from koe.voice.audio.echo.canceller import open_canceller
     from koe.voice.audio.echo.farend import FarEnd
     from koe.voice.conversation.ending import end_conversation
-    from koe.voice.tts.splitter import SentenceSplitter
+    from koe.voice.llm.provider import LlmProvider
+    from koe.voice.s2s.loop import build_loop
+    from koe.voice.s2s.mode import choose_mode, summary_model
 
     # One canceller for the whole run: it learns the room as koe speaks, turn after turn.
     far = FarEnd()
     canceller = open_canceller(far, "auto" if settings.listen.barge_in else "none")
     with asyncio.Runner() as runner:
-        view.note("loading Whisper, the voice, memory and the language model...")
-        parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory))
-        assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
-                              SentenceSplitter, observe=view, clean=canceller.near)
+        choice = runner.run(choose_mode(settings.s2s))
+        if choice.why:
+            view.note(f"no speech-to-speech endpoint ({choice.why}); using the cascade")
+        provider = None
+        if choice.mode == "cascade":
+            view.note("loading Whisper, the voice, memory and the language model...")
+        else:
+            view.note(f"{choice.mode} at {settings.s2s.url}; loading Whisper, the voice and "
+                      "memory...")
+            provider = LlmProvider(summary_model(settings.llm, settings.s2s))
+        parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory,
+                                             provider=provider))
+        loop = build_loop(choice.mode, settings, parts, view, canceller.near)
         try:
-            runner.run(_listen(assistant, settings, args, view, far))
+            runner.run(_listen(loop.assistant, settings, args, view, far))
         except KeyboardInterrupt:
             pass  # Ctrl-C: the conversation ends here
         finally:
+            runner.run(loop.aclose())
             end_conversation(runner, parts.conversation, settings.chat.summarize)
-        return assistant.reports
+        return loop.assistant.reports
 
 
-async def _listen(assistant: Assistant, settings: Settings, args: argparse.Namespace,
-                  view: ConsoleView, far: FarEnd) -> None:
+async def _listen(assistant: Assistant | RealtimeAssistant, settings: Settings,
+                  args: argparse.Namespace, view: ConsoleView, far: FarEnd) -> None:
     """Converse on the devices; when one goes away, say so and go on once it is back."""
     from koe.config.errors import AudioError
     from koe.voice.assistant.events import Trouble

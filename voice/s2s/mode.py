@@ -1,0 +1,89 @@
+"""Which brain `koe run` uses: the cascade, a Realtime session or audio chat completions.
+
+`auto` probes the configured endpoint within s2s.probe_timeout: a Realtime session first,
+then a model that takes audio in (a tiny request whose stream is closed at its first byte).
+When neither answers, koe uses its own cascade and says why in one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from koe.config.schema import LlmSettings, S2sSettings
+from koe.voice.s2s.audio_chat import AudioChat, wav_base64
+from koe.voice.s2s.endpoint import S2sEndpoint
+from koe.voice.s2s.errors import S2sError
+from koe.voice.s2s.realtime_connection import RealtimeConnection
+
+Mode = Literal["cascade", "realtime", "audio-chat"]
+PROBE_SECONDS_OF_SILENCE = 0.1
+
+
+@dataclass(frozen=True)
+class Choice:
+    mode: Mode
+    why: str = ""  # for a fallback to the cascade: what the probe found
+
+
+async def choose_mode(settings: S2sSettings) -> Choice:
+    """The mode to run in. A mode named outright is checked the same way, and an endpoint
+    that does not answer is its S2sError (one line, before any model loads)."""
+    if settings.mode == "cascade":
+        return Choice("cascade")
+    if settings.mode != "auto":
+        endpoint = S2sEndpoint.from_settings(settings)
+        probe = probe_realtime if settings.mode == "realtime" else probe_audio_chat
+        await probe(endpoint)
+        return Choice(settings.mode)
+    if not settings.url:
+        return Choice("cascade", "no s2s.url is set")
+    endpoint = S2sEndpoint.from_settings(settings)
+    endpoint = replace(endpoint, connect_timeout=min(endpoint.connect_timeout,
+                                                     settings.probe_timeout),
+                       reply_timeout=settings.probe_timeout)
+    failures = []
+    for mode, probe in (("realtime", probe_realtime), ("audio-chat", probe_audio_chat)):
+        try:
+            async with asyncio.timeout(settings.probe_timeout):
+                await probe(endpoint)
+            return Choice(mode)
+        except TimeoutError:
+            failures.append(f"{mode}: no answer within {settings.probe_timeout:g} s")
+        except S2sError as exc:
+            failures.append(f"{mode}: {exc.hint or exc.message}")
+    return Choice("cascade", "; ".join(failures))
+
+
+async def probe_realtime(endpoint: S2sEndpoint) -> None:
+    """A Realtime session opens (session.created), and is closed at once."""
+    connection = await RealtimeConnection.open(endpoint)
+    await connection.close()
+
+
+async def probe_audio_chat(endpoint: S2sEndpoint) -> None:
+    """The model takes a tenth of a second of silence and starts a streamed reply."""
+    silence = np.zeros(round(16000 * PROBE_SECONDS_OF_SILENCE), dtype=np.int16)
+    body = {"messages": [{"role": "user", "content": [
+        {"type": "input_audio", "input_audio": {"data": wav_base64(silence), "format": "wav"}}]}],
+        "modalities": ["text", "audio"], "audio": {"format": "pcm16"}, "stream": True,
+        "max_tokens": 1}
+    if endpoint.model:
+        body["model"] = endpoint.model
+    chat = AudioChat(endpoint)
+    try:
+        async for _ in chat.deltas(body):
+            break
+    finally:
+        await chat.aclose()
+
+
+def summary_model(llm: LlmSettings, s2s: S2sSettings) -> LlmSettings:
+    """The language model settings for a speech-to-speech run: the endpoint's own chat
+    completions (for the conversation's summary; the extractive one stands in when it has
+    none), never the local server."""
+    return llm.model_copy(update={"endpoint": s2s.url, "model": s2s.model or "default",
+                                  "api_key_env": s2s.api_key_env})
