@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "koe.voice.commands.memory",
     "koe.voice.commands.chat",
     "koe.voice.commands.devices",
+    "koe.voice.commands.serve",
 )
 
 
