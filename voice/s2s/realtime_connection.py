@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from socket import gaierror
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -70,8 +71,10 @@ class RealtimeConnection:
         except ConnectionClosed as exc:
             raise S2sDropped(f"closed before the session began ({exc.rcvd or 'no reason'})") \
                 from exc
-        except OSError as exc:
+        except gaierror as exc:
             raise S2sUnreachable(endpoint.base_url, exc.strerror or str(exc)) from exc
+        except OSError as exc:
+            raise S2sUnreachable(endpoint.base_url) from exc
         if first["type"] == "error":
             await socket.close()
             raise S2sWrongProtocol(url, error_text(first))
