@@ -191,6 +191,8 @@ class RealtimeAssistant:
             await self._begin(str(event.get("transcript") or "").strip())
         elif kind == "conversation.item.input_audio_transcription.failed":
             self._hearing = False
+        elif kind == "error" and _too_late_to_cancel(event):
+            return  # the response had ended as koe cancelled it: nothing is wrong
         elif turn is None or turn.closed:
             if kind == "error":
                 await self._trouble(S2sRefused(error_text(event)), aloud=False)
@@ -333,6 +335,11 @@ class RealtimeAssistant:
         answer = Answer(self.conversation, self.synthesizer, self._speaker, TurnReport(),
                         self.now, self.observe, speak)
         await answer.say_trouble(error)
+
+
+def _too_late_to_cancel(event: dict) -> bool:
+    error = event.get("error")
+    return isinstance(error, dict) and error.get("code") == "response_cancel_not_active"
 
 
 def _status_text(response: dict) -> str:
