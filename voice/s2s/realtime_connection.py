@@ -138,3 +138,17 @@ def error_text(event: dict[str, Any]) -> str:
         return one_line(str(error.get("message") or error.get("code") or error), 160)
     return one_line(str(error), 160)
 
+
+def cancel_too_late(event: dict[str, Any]) -> bool:
+    """An `error` saying the response koe cancelled had already ended: nothing is wrong."""
+    error = event.get("error")
+    return isinstance(error, dict) and error.get("code") == "response_cancel_not_active"
+
+
+def failure_text(response: dict[str, Any]) -> str:
+    """Why a response (in response.done) failed."""
+    details = response.get("status_details") or {}
+    error = details.get("error") if isinstance(details, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return one_line(str(error["message"]), 160)
+    return "the response failed"

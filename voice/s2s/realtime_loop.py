@@ -41,9 +41,15 @@ from koe.voice.realtime.events import (
     decode_audio,
     encode_audio,
 )
+from koe.voice.s2s.buffer_clock import BufferClock
 from koe.voice.s2s.endpoint import S2sEndpoint
 from koe.voice.s2s.errors import S2sError, S2sRefused, S2sTimeout, S2sWrongProtocol
-from koe.voice.s2s.realtime_connection import RealtimeConnection, error_text
+from koe.voice.s2s.realtime_connection import (
+    RealtimeConnection,
+    cancel_too_late,
+    error_text,
+    failure_text,
+)
 from koe.voice.s2s.realtime_turn import RealtimeTurn
 from koe.voice.s2s.streamed import memory_block_of
 from koe.voice.turns.pcm import samples_of
@@ -73,7 +79,8 @@ class RealtimeAssistant:
         self._resampler = StreamResampler(SAMPLE_RATE, RATE, np.dtype(np.int16))
         self._turn: RealtimeTurn | None = None
         self._hearing = False  # the endpoint heard speech that has not been answered yet
-        self._speech = (0.0, 0.0)  # start, end of the last utterance (stream seconds)
+        self._speech = (0.0, 0.0, 0.0)  # start, end, endpoint of the last utterance
+        self._sent = BufferClock()  # the endpoint's buffer times on the input stream
         self._position = 0
         self._received_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()  # a turn's watch and its ending
@@ -134,21 +141,23 @@ class RealtimeAssistant:
     async def _hear(self, chunk: AudioChunk) -> None:
         turn = self._turn
         if turn is None:
-            await self._append(chunk.pcm)
+            await self._append(chunk.pcm, chunk.position)
         elif self.barge_in is not None and \
                 (hit := self.barge_in.feed(chunk, turn.speaking)) is not None:
             await self._interrupt(turn, hit.speech_sample / SAMPLE_RATE)
-            _, audio = self.barge_in.audio_from(
+            start, audio = self.barge_in.audio_from(
                 hit.speech_sample - samples_of(self.settings.listen.pre_roll_seconds))
-            await self._append(audio)  # the user from their onset: the next question
+            await self._append(audio, start)  # the user from their onset: the next question
 
-    async def _append(self, pcm: np.ndarray) -> None:
+    async def _append(self, pcm: np.ndarray, position: int) -> None:
+        """Send microphone audio from stream `position` (16 kHz samples) to the endpoint."""
         audio = self._resampler.process(pcm)
         if self._conn is None or not audio.size:
             return  # no endpoint just now: what is said meanwhile is not heard
         with contextlib.suppress(S2sError):  # the reader notices a drop and says so
             await self._conn.send({"type": "input_audio_buffer.append",
                                    "audio": encode_audio(audio)})
+            self._sent.sent(audio.size, RATE, position / SAMPLE_RATE)
 
     # -- events ---------------------------------------------------------------------------
     async def _read(self) -> None:
@@ -182,22 +191,25 @@ class RealtimeAssistant:
             if turn is not None and self.barge_in is not None:
                 await self._interrupt(turn, self.now())
             self._hearing = True
-            self._speech = (self.now(), self.now())
+            start = self._sent.stream_seconds(event.get("audio_start_ms"))
+            self._speech = (self.now() if start is None else start, self.now(), self.now())
             self.observe(StateChanged(self.now(), "hearing"))
         elif kind == "input_audio_buffer.speech_stopped":
-            self._speech = (self._speech[0], self.now())
+            end = self._sent.stream_seconds(event.get("audio_end_ms"))
+            self._speech = (self._speech[0], self.now() if end is None else end, self.now())
             self.observe(StateChanged(self.now(), "thinking"))
         elif kind == "conversation.item.input_audio_transcription.completed":
             await self._begin(str(event.get("transcript") or "").strip())
         elif kind == "conversation.item.input_audio_transcription.failed":
             self._hearing = False
-        elif kind == "error" and _too_late_to_cancel(event):
+        elif kind == "error" and cancel_too_late(event):
             return  # the response had ended as koe cancelled it: nothing is wrong
         elif turn is None or turn.closed:
             if kind == "error":
                 await self._trouble(S2sRefused(error_text(event)), aloud=False)
         elif kind == "response.created":
             turn.response_id = (event.get("response") or {}).get("id")
+            turn.progress.set()
         elif kind == "response.output_audio_transcript.delta":
             self._first_token(turn)
             turn.add_text(str(event.get("delta") or ""))
@@ -213,12 +225,12 @@ class RealtimeAssistant:
     async def _begin(self, transcript: str) -> None:
         """The user's words are in: recall, store them, and ask for the answer."""
         self._hearing = False
-        start, end = self._speech
+        start, end, endpoint = self._speech
         admission = self.gate.admit(transcript, start)
         if not transcript or not admission.admitted or not admission.question:
             return  # noise, or not meant for koe: nothing stored, no answer
         report = TurnReport(transcript=transcript, speech_start=start, speech_end=end,
-                            endpoint=end, transcript_ready=self.now())
+                            endpoint=endpoint, transcript_ready=self.now())
         self.observe(Heard(self.now(), admission.question, final=True))
         draft = await self.conversation.draft(admission.question)
         await self.conversation.confirm(draft)  # the question is stored before we answer
@@ -263,7 +275,7 @@ class RealtimeAssistant:
         """The endpoint has sent the whole reply: keep it once it has played."""
         failed = None
         if response.get("status") == "failed":
-            failed = S2sRefused(_status_text(response))
+            failed = S2sRefused(failure_text(response))
         await self._speaker.drained()
         await self._close(turn, failed)
 
@@ -315,14 +327,8 @@ class RealtimeAssistant:
             self._turn = None
         if error is not None:
             await self._speaker.stop()
-        report = turn.report
-        report.spoken, cut = turn.heard()
-        report.reply = turn.draft.outcome.reply
-        report.interrupted = turn.interrupted or (cut and error is None)
-        await self.conversation.finish_draft(turn.draft, spoken=report.spoken,
-                                             interrupted=cut or error is not None)
+        report = await turn.keep(self.conversation, error)
         if error is not None:
-            report.error = error.message
             await self._trouble(error)
         self.gate.replied(self.now())
         self.reports.append(report)
@@ -335,16 +341,3 @@ class RealtimeAssistant:
         answer = Answer(self.conversation, self.synthesizer, self._speaker, TurnReport(),
                         self.now, self.observe, speak)
         await answer.say_trouble(error)
-
-
-def _too_late_to_cancel(event: dict) -> bool:
-    error = event.get("error")
-    return isinstance(error, dict) and error.get("code") == "response_cancel_not_active"
-
-
-def _status_text(response: dict) -> str:
-    details = response.get("status_details") or {}
-    error = details.get("error") if isinstance(details, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    return "the response failed"

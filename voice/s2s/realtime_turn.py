@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from koe.config.errors import KoeError
 from koe.voice.assistant.report import TurnReport
 from koe.voice.audio.chunks import Played
-from koe.voice.conversation.conversation import Draft
+from koe.voice.conversation.conversation import Conversation, Draft
 from koe.voice.realtime.events import RATE
 from koe.voice.s2s.streamed import Script, StreamedChunk
 
@@ -59,3 +60,15 @@ class RealtimeTurn:
         cut = (self.interrupted or not self.answered or len(done) < len(self.played)
                or any(not p.complete for p in done))
         return spoken, cut
+
+    async def keep(self, conversation: Conversation, error: KoeError | None) -> TurnReport:
+        """Store the reply as heard (marked interrupted when cut short) and fill the report."""
+        report = self.report
+        report.spoken, cut = self.heard()
+        report.reply = self.draft.outcome.reply
+        report.interrupted = self.interrupted or (cut and error is None)
+        if error is not None:
+            report.error = error.message
+        await conversation.finish_draft(self.draft, spoken=report.spoken,
+                                        interrupted=cut or error is not None)
+        return report
