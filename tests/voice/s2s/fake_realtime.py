@@ -1,8 +1,9 @@
 """A stand-in for a hosted Realtime API speaking the beta dialect over a real WebSocket.
 
-It keeps every event it receives. Its VAD is an energy threshold on the appended 24 kHz
-audio (speech_started, then speech_stopped after `silence_ms` of quiet); the transcript of
-each utterance and the audio of each reply come from the test, in order. Replies are sent
+It keeps every event it receives. Its VAD (on unless a session.update turns it off) is an
+energy threshold on the appended 24 kHz audio (speech_started, then speech_stopped after
+`silence_ms` of quiet); without it the client commits. The transcript of each utterance and
+the audio of each reply come from the test, in order. Replies are sent
 as beta events (response.audio.delta, response.audio_transcript.delta, ...), a few times
 faster than they play, as a hosted model makes them.
 """
@@ -40,8 +41,10 @@ class FakeRealtime:
     level: int = 500
     port: int = 0
     key: str = ""  # when set, a connection without this bearer key is refused (401)
+    drop_first_after: float | None = None  # seconds after which the first session is cut
     received: list[dict] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    sessions: int = 0
 
     def of_type(self, kind: str) -> list[dict]:
         return [e for e in self.received if e.get("type") == kind]
@@ -60,16 +63,24 @@ class FakeRealtime:
         return None
 
     async def _session(self, ws: ServerConnection) -> None:
+        self.sessions += 1
+        if self.sessions == 1 and self.drop_first_after is not None:
+            asyncio.get_running_loop().call_later(
+                self.drop_first_after, lambda: asyncio.ensure_future(ws.close(1011, "gone")))
         await self._send(ws, "session.created", session={"id": "sess_fake", "voice": "alloy"})
-        speaking, quiet, heard = False, 0, 0
+        speaking, quiet, heard, vad = False, 0, 0, True
         replying: asyncio.Task[None] | None = None
         async for message in ws:
             event = json.loads(message)
             self.received.append(event)
             kind = event.get("type")
             if kind == "session.update":
+                vad = event["session"].get("turn_detection") is not None
                 await self._send(ws, "session.updated", session=event.get("session"))
-            elif kind == "input_audio_buffer.append":
+            elif kind == "input_audio_buffer.commit":
+                heard += 1
+                await self._send(ws, "input_audio_buffer.committed", item_id=f"item_user{heard}")
+            elif kind == "input_audio_buffer.append" and vad:
                 pcm = np.frombuffer(base64.b64decode(event["audio"]), dtype="<i2")
                 for start in range(0, len(pcm), FRAME):
                     loud = np.abs(pcm[start:start + FRAME].astype(np.int32)).max(initial=0)

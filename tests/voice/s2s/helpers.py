@@ -1,19 +1,15 @@
-"""Helpers for the speech-to-speech tests: settings for an endpoint, a conversation with real
-memory, and real Piper speech at the protocol's 24 kHz."""
+"""Helpers for the speech-to-speech tests: settings for an endpoint, and real Piper speech at
+the protocol's 24 kHz."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import numpy as np
 
-from koe.config.schema import LlmSettings, MemorySettings, S2sSettings, Settings
+from koe.config.schema import MemorySettings, S2sSettings, Settings
 from koe.voice.audio.files import to_int16
 from koe.voice.audio.resample import resample
-from koe.voice.conversation.conversation import Conversation
-from koe.voice.conversation.memory_port import ConversationMemory
-from koe.voice.llm.provider import LlmProvider
 from tests.voice.assistant.helpers import voice
 
 RATE = 24000
@@ -29,13 +25,3 @@ def spoken(text: str, rate: int = RATE) -> np.ndarray:
     chunk = voice().speak(text)
     return to_int16(resample(chunk.pcm.astype(np.float32) / 32768, chunk.sample_rate, rate))
 
-
-async def open_conversation(settings: Settings) -> Conversation:
-    """A conversation with the real memory store, as `koe run` opens it."""
-    from koe.memory.store import MemoryStore
-
-    store = await asyncio.to_thread(MemoryStore.open, settings.memory)
-    memory = ConversationMemory(store, settings.run.memories, source="voice",
-                                min_relevance=settings.run.min_relevance)
-    llm = LlmSettings(endpoint=settings.s2s.url, model="fake-model")
-    return Conversation(LlmProvider(llm), memory)
