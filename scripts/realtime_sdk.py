@@ -1,7 +1,7 @@
 """A spoken conversation through the official `openai` SDK's Realtime client, as any
 third-party program would hold it: session.update with server VAD, the questions streamed as
-input audio appends, each answer read until response.done. Shared by the tests and
-scripts/bench_s2s.py."""
+input audio appends (at the pace they were spoken, or at once), each answer read until
+response.done. Used by bench_s2s.py."""
 
 from __future__ import annotations
 
