@@ -17,9 +17,34 @@ from koe.voice.conversation.conversation import Conversation
 from koe.voice.conversation.memory_port import ConversationMemory
 from koe.voice.conversation.prompt import SYSTEM_PROMPT
 from koe.voice.llm.provider import LlmProvider
+from koe.voice.tts.chunk import SpokenChunk
 from koe.voice.tts.splitter import SentenceSplitter
 
 SOURCE = "realtime"
+READY_CHUNKS = 2  # synthesised chunks waiting to be sent; then the model waits
+
+
+class ReadyChunks(asyncio.Queue):
+    """A reply's queue, bounded for its spoken chunks only: a producer with `room` chunks
+    waiting pauses (and the model's stream with it) until one is taken, while the closing
+    END or a failure always fits, so a producer cancelled while it waits can still close
+    the queue."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+        self._taken = asyncio.Event()
+
+    async def put(self, item: object) -> None:
+        while isinstance(item, SpokenChunk) and self.qsize() >= self.room:
+            self._taken.clear()
+            await self._taken.wait()
+        self.put_nowait(item)
+
+    def get_nowait(self) -> object:
+        item = super().get_nowait()
+        self._taken.set()
+        return item
 
 
 @dataclass
@@ -51,9 +76,10 @@ class Cascade:
         return conversation
 
     def reply(self, conversation: Conversation, question: str) -> SpokenReply:
-        """The spoken reply to `question`, started."""
+        """The spoken reply to `question`, started; at most READY_CHUNKS wait to be sent."""
         loop = asyncio.get_running_loop()
         reply = SpokenReply(conversation, self.parts.synthesizer, SentenceSplitter, loop.time)
+        reply.chunks = ReadyChunks(READY_CHUNKS)
         reply.start(question)
         return reply
 

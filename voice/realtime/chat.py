@@ -31,7 +31,7 @@ from koe.voice.realtime.chat_request import ChatRequest, ChatRequestError, read_
 from koe.voice.realtime.events import RATE, encode_audio, new_id
 from koe.voice.realtime.items import AssistantItem
 from koe.voice.realtime.keeping import keep_reply
-from koe.voice.realtime.response import DELTA_SAMPLES, READY_CHUNKS, close_reply
+from koe.voice.realtime.response import DELTA_SAMPLES
 
 PATHS = ("/v1/chat/completions", "/chat/completions")
 MAX_BODY_BYTES = 16 << 20
@@ -93,7 +93,6 @@ class ChatServer:
             return _error(400, "no words were heard in the audio", param="messages")
         turn = _Turn(asked, AssistantItem(new_id("audio")), new_id("chatcmpl"))
         reply = self.cascade.reply(conversation, question)
-        reply.chunks = asyncio.Queue(maxsize=READY_CHUNKS)
         stream = None
         draft = None
         interrupted = True
@@ -119,7 +118,7 @@ class ChatServer:
             if stream is None:
                 return _error(502, exc.message, code="reply_failed", kind="server_error")
         finally:
-            await close_reply(reply)
+            await reply.cancel()  # closes the model's stream
             if draft is not None:
                 await keep_reply(conversation, draft, turn.item, interrupted=interrupted)
             self._remember(turn.item)

@@ -1,10 +1,11 @@
 """One Realtime response: koe's spoken reply sent as output audio and transcript deltas.
 
 The reply (`SpokenReply`: model deltas -> speakable chunks -> Piper audio) waits in a queue of
-`READY_CHUNKS`; each chunk goes out resampled to 24 kHz, its transcript delta first. Sends are
-awaited, so a client that reads slowly holds the queue full and the model waits (generation
-pauses); a client too slow for the send deadline, or gone, ends the response as cancelled.
-However it ends, the model's stream is closed and the reply kept as far as it was sent.
+a few chunks (`cascade.ReadyChunks`); each goes out resampled to 24 kHz, transcript delta
+first. Sends are awaited, so a client that reads slowly holds the queue full and the model
+waits (generation pauses); a client too slow for the send deadline, or gone, ends the
+response as cancelled. However it ends, the model's stream is closed and the reply kept as
+far as it was sent.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from koe.voice.realtime.items import AssistantItem
 from koe.voice.realtime.keeping import keep_reply
 from koe.voice.tts.chunk import SpokenChunk
 
-READY_CHUNKS = 2  # synthesised chunks waiting to be sent; then the model waits
 DELTA_SAMPLES = RATE // 5  # 200 ms of audio per delta
 
 Send = Callable[[dict], Awaitable[None]]
@@ -48,8 +48,6 @@ class Response:
         self.task: asyncio.Task[None] | None = None
         self._draft: Draft | None = None
         self._ending = False
-        # a slow client holds this full, and the reply's producer waits on it
-        reply.chunks = asyncio.Queue(maxsize=READY_CHUNKS)
 
     def start(self, previous_item_id: str | None) -> None:
         self.task = asyncio.create_task(self._run(previous_item_id))
@@ -95,7 +93,7 @@ class Response:
             self.reason = self.reason or "client_cancelled"
         finally:
             self._ending = True
-            await close_reply(self.reply)
+            await self.reply.cancel()  # closes the model's stream
             await self._end()
 
     async def _send_chunk(self, chunk: SpokenChunk) -> None:
@@ -149,16 +147,3 @@ class Response:
         wire["modalities" if self.beta else "output_modalities"] = modalities
         return wire
 
-
-async def close_reply(reply: SpokenReply) -> None:
-    """Cancel the reply and its model stream; its producer may be waiting on a full queue
-    (and must still put END on it), so the queue is emptied meanwhile."""
-    async def drain() -> None:
-        while True:
-            await reply.chunks.get()
-
-    draining = asyncio.create_task(drain())
-    try:
-        await reply.cancel()
-    finally:
-        draining.cancel()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -36,6 +37,7 @@ from koe.voice.realtime.response import Disconnected, Response, Send
 from koe.voice.turns.events import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 from koe.voice.turns.wake import WakeGate
 
+log = logging.getLogger(__name__)
 Handler = Callable[["RealtimeSession", dict], Awaitable[None]]
 
 
@@ -76,6 +78,12 @@ class RealtimeSession:
             await handler(self, received)
         except ProtocolError as exc:
             await self.send(error_event(exc.message, exc.code, event_id=exc.event_id or event_id))
+        except (Disconnected, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # a bug must not cost the client its connection
+            log.exception("realtime: an event failed")
+            await self.send(error_event(f"the server failed on this event: {exc}",
+                                        "server_error", event_id=event_id, kind="server_error"))
 
     async def close(self) -> None:
         """The connection ended: drop speculation, cancel the response (its stream closes and
@@ -211,7 +219,8 @@ class RealtimeSession:
         self.last_item_id = item.id
 
     async def _truncate(self, received: dict) -> None:
-        item = self.assistant.get(received.get("item_id"))  # type: ignore[arg-type]
+        item_id = received.get("item_id")
+        item = self.assistant.get(item_id) if isinstance(item_id, str) else None
         if item is None:
             raise ProtocolError(f"no assistant item {received.get('item_id')!r}",
                                 "item_not_found")
