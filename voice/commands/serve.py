@@ -94,7 +94,7 @@ async def _serve(protocol: str, cascade: Cascade, access: Access) -> None:
 
 def _end(runner: asyncio.Runner, cascade: Cascade) -> None:
     """Summarise the conversations still open (a second Ctrl-C: quick summaries), release."""
-    if any(c.summary_due for c in cascade.conversations) and cascade.summarize:
+    if cascade.summaries_due:
         print("koe: saving summaries of the conversations in memory... "
               "(Ctrl-C: quick ones instead)", file=sys.stderr, flush=True)
     try:

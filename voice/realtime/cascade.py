@@ -85,15 +85,16 @@ class Cascade:
 
     def end(self, conversation: Conversation) -> None:
         """The client is gone: summarise its conversation in the background."""
-        task = asyncio.create_task(self._end(conversation))
+        self.conversations.discard(conversation)
+        task = asyncio.create_task(conversation.close(summarize=self.summarize))
         self._endings.add(task)
         task.add_done_callback(self._endings.discard)
 
-    async def _end(self, conversation: Conversation) -> None:
-        try:
-            await conversation.close(summarize=self.summarize)
-        finally:
-            self.conversations.discard(conversation)
+    @property
+    def summaries_due(self) -> bool:
+        """Whether closing will write summaries (which takes the model a while)."""
+        return self.summarize and (any(c.summary_due for c in self.conversations)
+                                   or any(not task.done() for task in self._endings))
 
     async def close(self) -> None:
         """Summarise every conversation still open (a cancellation here stores the quick
