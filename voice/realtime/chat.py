@@ -78,8 +78,8 @@ class ChatServer:
 
     async def _complete(self, request: web.Request) -> web.StreamResponse:
         try:
-            asked = read_request(await request.json(), self.transcripts)
-        except json.JSONDecodeError:
+            asked = read_request(json.loads(await request.read()), self.transcripts)
+        except ValueError:  # not JSON, or not UTF-8
             return _error(400, "the request body is not valid JSON")
         except ChatRequestError as exc:
             return _error(400, exc.message, param=exc.param)
