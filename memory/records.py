@@ -16,7 +16,7 @@ from koe.memory.timestamps import (
 )
 
 ROLES = ("user", "assistant", "summary")
-SOURCES = ("voice", "text", "import", "recording")
+SOURCES = ("voice", "text", "import", "recording", "realtime")  # realtime: `koe serve`
 # Entries that index later pieces of a long text have ids "<memory id>#<piece>".
 PIECE_SEP = "#"
 SECONDS_PER_DAY = 86400
