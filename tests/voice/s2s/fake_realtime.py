@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
 
 RATE = 24000
 FRAME = RATE // 50  # 20 ms
@@ -43,7 +44,7 @@ class FakeRealtime:
     key: str = ""  # when set, a connection without this bearer key is refused (401)
     drop_first_after: float | None = None  # seconds after which the first session is cut
     received: list[dict] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
+    headers: list[Headers] = field(default_factory=list)
     sessions: int = 0
 
     def of_type(self, kind: str) -> list[dict]:
@@ -57,7 +58,7 @@ class FakeRealtime:
             yield self
 
     def _check_key(self, connection: ServerConnection, request: object) -> object:
-        self.headers.append(dict(request.headers))
+        self.headers.append(request.headers)  # case-insensitive, as HTTP is
         if self.key and request.headers.get("Authorization") != f"Bearer {self.key}":
             return connection.respond(401, "invalid api key\n")
         return None
