@@ -48,6 +48,7 @@ class Response:
         self.task: asyncio.Task[None] | None = None
         self._draft: Draft | None = None
         self._ending = False
+        self._announced = False  # the item and its content part were sent
 
     def start(self, previous_item_id: str | None) -> None:
         self.task = asyncio.create_task(self._run(previous_item_id))
@@ -80,6 +81,7 @@ class Response:
                                   item=self.item.to_wire(self.beta)))
             await self.send(event("response.content_part.added", **self._where(),
                                   part=self.item.part(self.beta)))
+            self._announced = True
             while (chunk := await self.reply.chunks.get()) is not END:
                 if isinstance(chunk, ReplyFailed):
                     self.failure = chunk.error
@@ -117,7 +119,7 @@ class Response:
         if self._draft is not None:
             await keep_reply(self.conversation, self._draft, self.item, interrupted=not done)
         with contextlib.suppress(Disconnected):
-            if self._draft is not None:
+            if self._announced:
                 where = self._where()
                 await self.send(event("response.output_audio.done", **where))
                 await self.send(event("response.output_audio_transcript.done", **where,
@@ -139,7 +141,7 @@ class Response:
         elif self.status == "failed" and self.failure is not None:
             details = {"type": "failed", "error": {"type": "server_error", "code": "reply_failed",
                                                    "message": self.failure.message}}
-        output = [self.item.to_wire(self.beta)] if self._draft is not None else []
+        output = [self.item.to_wire(self.beta)] if self._announced else []
         wire = {"id": self.id, "object": "realtime.response", "status": self.status,
                 "status_details": details, "output": output,
                 "conversation_id": self.conversation.id}

@@ -119,7 +119,7 @@ def spoken(synthesizer: PiperSynthesizer, text: str, silence_after: float = 1.5)
 
 
 def words(text: str) -> set[str]:
-    return set(normalise(text).split())
+    return set(normalise(text))
 
 
 def chunks_of(pcm: np.ndarray, seconds: float = 0.1) -> Iterator[np.ndarray]:
