@@ -128,3 +128,26 @@ def test_a_client_leaving_mid_response_cancels_it(served: Served) -> None:
     assert response.reply._task is not None and response.reply._task.done()  # stream closed
     record = next(r for r in served.store_records() if r.id == response.item.record_id)
     assert record.interrupted
+
+
+def test_without_server_vad_the_client_commits_and_asks(served: Served,
+                                                        voice: PiperSynthesizer) -> None:
+    wire = open_wire(served)
+    with wire.ws:
+        wire.send("session.update", session={"type": "realtime", "audio": {"input": {
+            "turn_detection": None}}})
+        wire.until("session.updated")
+        wire.append(spoken(voice, "Say hello."))
+        wire.send("input_audio_buffer.clear")
+        wire.until("input_audio_buffer.cleared")
+        wire.append(spoken(voice, QUESTION, silence_after=0.3))
+        wire.send("input_audio_buffer.commit")
+        wire.send("response.create")
+        done = wire.until("response.done")
+    assert "input_audio_buffer.speech_started" not in wire.types()
+    heard = [e["transcript"] for e in wire.seen
+             if e["type"] == "conversation.item.input_audio_transcription.completed"]
+    assert len(heard) == 1 and "hello" not in words(heard[0])
+    assert words(heard[0]) & {"capital", "france"}
+    assert done["response"]["status"] == "completed"
+    assert "paris" in words(done["response"]["output"][0]["content"][0]["transcript"])
