@@ -44,9 +44,9 @@ class Script:
         """The words whose last letter falls in audio samples (start, end]."""
         if not self.text or self.samples <= 0 or end <= start:
             return ""
-        scale = len(self.text) / self.samples
+        size = len(self.text)  # whole numbers: the last word ends exactly at the last sample
         return " ".join(w.group() for w in _WORD.finditer(self.text)
-                        if start * scale < w.end() <= end * scale)
+                        if start * size < w.end() * self.samples <= end * size)
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,6 +8,7 @@ import asyncio
 import base64
 import io
 import wave
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -84,6 +85,14 @@ def test_what_was_heard_follows_the_audio_played() -> None:
     script.samples = 4 * 2400
     heard = [p.heard(0.1) for p in pieces[:2]] + [pieces[2].heard(0.05)]
     assert " ".join(filter(None, heard)) == "It is on the"
+
+
+@pytest.mark.parametrize("total", [1000, 4801, 77777, 240001])
+def test_a_reply_played_in_full_is_heard_in_full(total: int) -> None:
+    script = Script("The capital of France is Paris.", total)
+    cuts = [0, total // 7, total // 3, total // 2 + 1, total]
+    pieces = [script.words_between(a, b) for a, b in pairwise(cuts)]
+    assert " ".join(filter(None, pieces)) == script.text
 
 
 def test_a_refused_key_and_no_server_are_said_plainly() -> None:
