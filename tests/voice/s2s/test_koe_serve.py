@@ -73,6 +73,7 @@ def test_koe_run_in_realtime_mode_through_koe_serve(tmp_path: Path, koe_serve: i
     assert "hannah" in " ".join(normalise(turns[0]["transcript"]))
     assert turns[0]["memories"] and "Hannah" in turns[0]["memories"][0]
     assert turns[0]["first_audio"] > said[0].end
+    assert not turns[0]["interrupted"] and turns[0]["spoken"] == turns[0]["reply"].strip()
     heard = words_said(transcriber, tmp_path / "r.wav")
     assert "may" in heard or {"twelfth", "12th", "12"} & set(heard), heard
 
