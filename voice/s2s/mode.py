@@ -45,17 +45,19 @@ async def choose_mode(settings: S2sSettings) -> Choice:
     endpoint = replace(endpoint, connect_timeout=min(endpoint.connect_timeout,
                                                      settings.probe_timeout),
                        reply_timeout=settings.probe_timeout)
-    failures = []
+    failures: dict[str, str] = {}
     for mode, probe in (("realtime", probe_realtime), ("audio-chat", probe_audio_chat)):
         try:
             async with asyncio.timeout(settings.probe_timeout):
                 await probe(endpoint)
             return Choice(mode)
         except TimeoutError:
-            failures.append(f"{mode}: no answer within {settings.probe_timeout:g} s")
+            failures[mode] = f"no answer within {settings.probe_timeout:g} s"
         except S2sError as exc:
-            failures.append(f"{mode}: {exc.hint or exc.message}")
-    return Choice("cascade", "; ".join(failures))
+            failures[mode] = exc.hint or exc.message
+    if len(set(failures.values())) == 1:  # the same for both: say it once
+        return Choice("cascade", next(iter(failures.values())))
+    return Choice("cascade", "; ".join(f"{mode}: {why}" for mode, why in failures.items()))
 
 
 async def probe_realtime(endpoint: S2sEndpoint) -> None:

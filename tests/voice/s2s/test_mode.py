@@ -32,8 +32,18 @@ def test_auto_falls_back_to_the_cascade_when_nothing_listens() -> None:
     with refusing_port() as sock:
         choice = asyncio.run(choose_mode(settings(port_of(sock))))
     assert choice.mode == "cascade"
-    assert "realtime:" in choice.why and "audio-chat:" in choice.why
-    assert "nothing answers at http://127.0.0.1" in choice.why
+    assert choice.why.startswith("nothing answers at http://127.0.0.1")
+    assert choice.why.count("nothing answers") == 1  # the same for both probes: said once
+
+
+def test_auto_says_what_each_probe_found_when_they_differ() -> None:
+    async def go() -> Choice:
+        async with FakeAudioChat([SILENT], key="right").running() as fake:
+            return await choose_mode(settings(fake.port))
+    choice = asyncio.run(go())
+    assert choice.mode == "cascade"
+    assert "realtime: " in choice.why and "HTTP" in choice.why
+    assert "audio-chat: it answered 401" in choice.why
 
 
 def test_auto_without_an_endpoint_is_the_cascade() -> None:
