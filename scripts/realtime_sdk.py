@@ -58,7 +58,8 @@ async def converse(base_url: str, questions: Sequence[np.ndarray], *, beta: bool
         for pcm in questions:
             turn = SdkTurn()
             turns.append(turn)
-            turn.started = await _stream(connection, pcm, realtime)
+            # the answer is read while the question is still being sent, as a player would
+            sending = asyncio.create_task(_stream(connection, pcm, realtime))
             async with asyncio.timeout(timeout):
                 async for received in connection:
                     turn.types.append(received.type)
@@ -75,6 +76,7 @@ async def converse(base_url: str, questions: Sequence[np.ndarray], *, beta: bool
                     elif received.type == "response.done":
                         turn.status = received.response.status or ""
                         break
+            turn.started = await sending
     return turns
 
 

@@ -33,6 +33,7 @@ from koe.voice.realtime.events import (
 from koe.voice.realtime.items import AssistantItem, UserItem
 from koe.voice.realtime.keeping import keep_heard
 from koe.voice.realtime.listening import InputAudio, to_ms
+from koe.voice.realtime.readahead import ReadAhead
 from koe.voice.realtime.response import Disconnected, Response, Send
 from koe.voice.turns.events import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
 from koe.voice.turns.wake import WakeGate
@@ -60,6 +61,7 @@ class RealtimeSession:
         self._speculation: Speculation | None = None
         self._work: asyncio.Task[None] | None = None
         self._gate = WakeGate()
+        self._read_ahead = ReadAhead(cascade.parts.hearing, self.conversation)
 
     async def start(self) -> None:
         await self.send(event("session.created", session=self._session()))
@@ -89,6 +91,7 @@ class RealtimeSession:
         """The connection ended: drop speculation, cancel the response (its stream closes and
         the turn is kept as interrupted), summarise the conversation in the background."""
         await self._drop_speculation()
+        await self._read_ahead.cancel()
         if self.response is not None:
             await self.response.cancel("client_cancelled")
         if self._work is not None and not self._work.done():
@@ -115,10 +118,13 @@ class RealtimeSession:
     async def _append(self, received: dict) -> None:
         for turn_event in self.input.append(decode_audio(received.get("audio"))):
             await self._on(turn_event)
+        if self.input.in_speech and self.config.create_response and self._speculation is None:
+            self._read_ahead.heard(self.input.segmenter, self._unanswered_text)
 
     async def _on(self, turn_event: object) -> None:
         if isinstance(turn_event, SpeechStarted):
             self._speech_item = new_id("item")
+            self._read_ahead.started()
             await self.send(event("input_audio_buffer.speech_started",
                                   audio_start_ms=to_ms(turn_event.start_sample),
                                   item_id=self._speech_item))
@@ -178,8 +184,11 @@ class RealtimeSession:
         elif item.text.strip():
             self.unanswered.append(item)
 
+    def _unanswered_text(self) -> str:
+        return " ".join(item.text for item in self.unanswered)
+
     def _speculate(self, pcm: np.ndarray, at_pause: bool) -> Speculation:
-        before = " ".join(item.text for item in self.unanswered)
+        before = self._unanswered_text()
         previous = self._work
 
         async def begin(question: str) -> SpokenReply:
@@ -242,7 +251,7 @@ class RealtimeSession:
                                 "conversation_already_has_active_response")
 
         async def respond() -> None:
-            question = " ".join(item.text for item in self.unanswered).strip()
+            question = self._unanswered_text().strip()
             self.unanswered.clear()
             if not question:
                 await self.send(error_event("there is nothing new to respond to",
