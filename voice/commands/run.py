@@ -117,8 +117,9 @@ def _converse(settings: Settings, args: argparse.Namespace,
     canceller = open_canceller(far, "auto" if settings.listen.barge_in else "none")
     with asyncio.Runner() as runner:
         choice = runner.run(choose_mode(settings.s2s))
-        if choice.why:
-            view.note(f"no speech-to-speech endpoint ({choice.why}); using the cascade")
+        if choice.why:  # said whether or not on a terminal: the run is not what was asked
+            print(f"koe: no speech-to-speech endpoint ({choice.why}); using the cascade",
+                  file=sys.stderr, flush=True)
         provider = None
         if choice.mode == "cascade":
             view.note("loading Whisper, the voice, memory and the language model...")

@@ -67,12 +67,13 @@ async def probe_realtime(endpoint: S2sEndpoint) -> None:
 
 
 async def probe_audio_chat(endpoint: S2sEndpoint) -> None:
-    """The model takes a tenth of a second of silence and starts a streamed reply."""
+    """The model takes audio in (a tenth of a second of silence, with a few words so that
+    there is something to answer) and starts a streamed spoken reply, closed at once."""
     silence = np.zeros(round(16000 * PROBE_SECONDS_OF_SILENCE), dtype=np.int16)
     body = {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "Say OK."},
         {"type": "input_audio", "input_audio": {"data": wav_base64(silence), "format": "wav"}}]}],
-        "modalities": ["text", "audio"], "audio": {"format": "pcm16"}, "stream": True,
-        "max_tokens": 1}
+        "modalities": ["text", "audio"], "audio": {"format": "pcm16"}, "stream": True}
     if endpoint.model:
         body["model"] = endpoint.model
     chat = AudioChat(endpoint)

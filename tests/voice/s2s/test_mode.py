@@ -113,3 +113,27 @@ def test_koe_run_needs_an_endpoint_for_a_speech_mode(tmp_path: Path) -> None:
 def test_unreachable_is_one_error() -> None:
     with refusing_port() as sock, pytest.raises(S2sUnreachable):
         asyncio.run(choose_mode(settings(port_of(sock), "audio-chat")))
+
+
+def test_koe_run_in_auto_mode_says_why_it_falls_back(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The one line goes to standard error, terminal or not; the cascade then loads (here it
+    stops right there, to keep the test fast)."""
+    from koe.config.errors import KoeError
+    from koe.voice.assistant.parts import Parts
+    from koe.voice.cli import main
+
+    async def stop(*args: object, **kwargs: object) -> None:
+        raise KoeError("the cascade would load now")
+
+    monkeypatch.setattr(Parts, "load", stop)
+    write_wav(tmp_path / "q.wav", np.zeros(16000, dtype=np.int16), 16000)
+    with refusing_port() as sock:
+        monkeypatch.setenv("KOE_S2S_URL", f"http://127.0.0.1:{port_of(sock)}/v1")
+        code = main(["run", "--mode", "auto", "--input", str(tmp_path / "q.wav")])
+    err = capsys.readouterr().err.splitlines()
+    assert code != 0
+    assert err[0].startswith("koe: no speech-to-speech endpoint (nothing answers at ")
+    assert err[0].endswith("; using the cascade")
+    assert err[1] == "koe: error: the cascade would load now"
