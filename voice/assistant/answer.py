@@ -82,7 +82,8 @@ class Answer:
             report.first_audio = self.clock()
             self.speaking = True
             self.observe(StateChanged(report.first_audio, "speaking"))
-        self.observe(Said(self.clock(), chunk.text))
+        if chunk.text:  # an endpoint's audio may come in pieces without words of their own
+            self.observe(Said(self.clock(), chunk.text))
         return self.speaker.play(chunk.pcm, chunk.sample_rate, tag=chunk)
 
     async def say(self, text: str) -> None:
