@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections import deque
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
@@ -46,7 +47,8 @@ class RealtimeServer:
     access: Access
     limits: Limits = field(default_factory=Limits)
     sessions: set[RealtimeSession] = field(default_factory=set)
-    finished: list[RealtimeSession] = field(default_factory=list)  # for tests and benchmarks
+    # the last sessions to end, for tests and benchmarks
+    finished: deque[RealtimeSession] = field(default_factory=lambda: deque(maxlen=16))
     _server: Server | None = None
 
     async def start(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -39,6 +40,8 @@ from koe.voice.turns.events import SpeechEnded, SpeechPaused, SpeechResumed, Spe
 from koe.voice.turns.wake import WakeGate
 
 log = logging.getLogger(__name__)
+KEPT_ITEMS = 16  # assistant items a client may still truncate
+MAX_UNANSWERED = 64  # user items waiting for response.create
 Handler = Callable[["RealtimeSession", dict], Awaitable[None]]
 
 
@@ -53,9 +56,10 @@ class RealtimeSession:
         self.conversation = cascade.conversation()
         self.input = InputAudio(cascade.settings.listen, self.config)
         self.unanswered: list[UserItem] = []
-        self.assistant: dict[str, AssistantItem] = {}
+        # the recent replies, with their audio, for truncation (older ones are let go)
+        self.assistant: OrderedDict[str, AssistantItem] = OrderedDict()
         self.response: Response | None = None
-        self.responses: list[Response] = []  # every response so far (benchmarks read them)
+        self.responses: deque[Response] = deque(maxlen=KEPT_ITEMS)  # tests, benchmarks
         self.last_item_id: str | None = None
         self._speech_item: str | None = None  # the item the speech being heard will become
         self._speculation: Speculation | None = None
@@ -217,6 +221,9 @@ class RealtimeSession:
             if isinstance(content, list) else []
         if not texts:
             raise ProtocolError("a user message needs input_text content", "unsupported_item")
+        if len(self.unanswered) >= MAX_UNANSWERED:
+            raise ProtocolError(f"{MAX_UNANSWERED} items are waiting for a response already",
+                                "too_many_items")
         added = UserItem(item.get("id") if isinstance(item.get("id"), str) else new_id("item"),
                          " ".join(texts), audio=False)
         self.unanswered.append(added)
@@ -271,6 +278,8 @@ class RealtimeSession:
         self.response = response
         self.responses.append(response)
         self.assistant[response.item.id] = response.item
+        while len(self.assistant) > KEPT_ITEMS:
+            self.assistant.popitem(last=False)
         response.start(self.last_item_id)
         self.last_item_id = response.item.id
         await asyncio.shield(response.task)
