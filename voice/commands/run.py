@@ -108,9 +108,8 @@ def _converse(settings: Settings, args: argparse.Namespace,
     from koe.voice.audio.echo.canceller import open_canceller
     from koe.voice.audio.echo.farend import FarEnd
     from koe.voice.conversation.ending import end_conversation
-    from koe.voice.llm.provider import LlmProvider
     from koe.voice.s2s.loop import build_loop
-    from koe.voice.s2s.mode import choose_mode, summary_model
+    from koe.voice.s2s.mode import choose_mode, provider_for
 
     # One canceller for the whole run: it learns the room as koe speaks, turn after turn.
     far = FarEnd()
@@ -120,13 +119,12 @@ def _converse(settings: Settings, args: argparse.Namespace,
         if choice.why:  # said whether or not on a terminal: the run is not what was asked
             print(f"koe: no speech-to-speech endpoint ({choice.why}); using the cascade",
                   file=sys.stderr, flush=True)
-        provider = None
         if choice.mode == "cascade":
             view.note("loading Whisper, the voice, memory and the language model...")
         else:
             view.note(f"{choice.mode} at {settings.s2s.url}; loading Whisper, the voice and "
                       "memory...")
-            provider = LlmProvider(summary_model(settings.llm, settings.s2s))
+        provider = provider_for(choice.mode, settings.llm, settings.s2s)
         parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory,
                                              provider=provider))
         loop = build_loop(choice.mode, settings, parts, view, canceller.near)

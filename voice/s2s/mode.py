@@ -14,6 +14,9 @@ from typing import Literal
 import numpy as np
 
 from koe.config.schema import LlmSettings, S2sSettings
+from koe.voice.llm.client import ChatClient
+from koe.voice.llm.errors import LlmError
+from koe.voice.llm.provider import LlmProvider
 from koe.voice.s2s.audio_chat import AudioChat, wav_base64
 from koe.voice.s2s.endpoint import S2sEndpoint
 from koe.voice.s2s.errors import S2sError
@@ -90,3 +93,19 @@ def summary_model(llm: LlmSettings, s2s: S2sSettings) -> LlmSettings:
     none), never the local server."""
     return llm.model_copy(update={"endpoint": s2s.url, "model": s2s.model or "default",
                                   "api_key_env": s2s.api_key_env})
+
+
+class NoChatModel(LlmProvider):
+    """A Realtime run has no chat model to ask: the conversation's summary is the extractive
+    one, and nothing else is sent to the endpoint."""
+
+    async def client(self) -> ChatClient:
+        raise LlmError("A Realtime session has no chat model for summaries.")
+
+
+def provider_for(mode: Mode, llm: LlmSettings, s2s: S2sSettings) -> LlmProvider | None:
+    """The language model a run in `mode` uses besides the endpoint (None: the cascade's)."""
+    if mode == "cascade":
+        return None
+    provider = NoChatModel if mode == "realtime" else LlmProvider
+    return provider(summary_model(llm, s2s))

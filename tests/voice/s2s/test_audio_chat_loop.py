@@ -16,9 +16,8 @@ from koe.memory.store import MemoryStore
 from koe.voice.assistant.parts import Parts
 from koe.voice.assistant.report import TurnReport
 from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
-from koe.voice.llm.provider import LlmProvider
 from koe.voice.s2s.loop import build_loop
-from koe.voice.s2s.mode import summary_model
+from koe.voice.s2s.mode import provider_for
 from koe.voice.stt.transcriber import Transcriber
 from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line
@@ -41,7 +40,7 @@ def converse(settings: Settings, fake: FakeAudioChat, question: Path, reply: Pat
     async def go() -> list[TurnReport]:
         async with fake.running():
             settings.s2s.url = f"http://127.0.0.1:{fake.port}/v1"
-            provider = LlmProvider(summary_model(settings.llm, settings.s2s))
+            provider = provider_for(settings.s2s.mode, settings.llm, settings.s2s)
             parts = await Parts.load(settings, provider=provider)
             loop = build_loop("audio-chat", settings, parts, lambda event: None,
                               lambda chunk: chunk)
