@@ -32,16 +32,8 @@ from koe.voice.assistant.reply import Synthesizer
 from koe.voice.assistant.report import TurnReport
 from koe.voice.audio.chunks import AudioChunk, AudioSink, AudioSource
 from koe.voice.audio.files import SAMPLE_RATE
-from koe.voice.audio.resample import StreamResampler
 from koe.voice.conversation.conversation import Conversation
-from koe.voice.realtime.events import (
-    RATE,
-    ProtocolError,
-    SessionConfig,
-    decode_audio,
-    encode_audio,
-)
-from koe.voice.s2s.buffer_clock import BufferClock
+from koe.voice.realtime.events import ProtocolError, SessionConfig, decode_audio
 from koe.voice.s2s.endpoint import S2sEndpoint
 from koe.voice.s2s.errors import S2sError, S2sRefused, S2sTimeout, S2sWrongProtocol
 from koe.voice.s2s.realtime_connection import (
@@ -52,6 +44,7 @@ from koe.voice.s2s.realtime_connection import (
 )
 from koe.voice.s2s.realtime_turn import RealtimeTurn
 from koe.voice.s2s.streamed import memory_block_of
+from koe.voice.s2s.uplink import Uplink
 from koe.voice.turns.pcm import samples_of
 from koe.voice.turns.wake import WakeGate
 
@@ -76,14 +69,14 @@ class RealtimeAssistant:
         self.barge_in = BargeInListener(settings.listen) if settings.listen.barge_in else None
         self._conn: RealtimeConnection | None = None
         self._speaker: AudioSink | None = None
-        self._resampler = StreamResampler(SAMPLE_RATE, RATE, np.dtype(np.int16))
         self._turn: RealtimeTurn | None = None
         self._hearing = False  # the endpoint heard speech that has not been answered yet
         self._speech = (0.0, 0.0, 0.0)  # start, end, endpoint of the last utterance
-        self._sent = BufferClock()  # the endpoint's buffer times on the input stream
+        self._uplink = Uplink()  # the microphone to the endpoint, and the endpoint's times
         self._position = 0
         self._received_at = 0.0
         self._tasks: set[asyncio.Task[None]] = set()  # a turn's watch and its ending
+        self._responses: set[str] = set()  # ids of responses already answered or cancelled
 
     def now(self) -> float:
         """Seconds on the input stream's clock."""
@@ -150,14 +143,10 @@ class RealtimeAssistant:
             await self._append(audio, start)  # the user from their onset: the next question
 
     async def _append(self, pcm: np.ndarray, position: int) -> None:
-        """Send microphone audio from stream `position` (16 kHz samples) to the endpoint."""
-        audio = self._resampler.process(pcm)
-        if self._conn is None or not audio.size:
-            return  # no endpoint just now: what is said meanwhile is not heard
-        with contextlib.suppress(S2sError):  # the reader notices a drop and says so
-            await self._conn.send({"type": "input_audio_buffer.append",
-                                   "audio": encode_audio(audio)})
-            self._sent.sent(audio.size, RATE, position / SAMPLE_RATE)
+        # With no endpoint just now, what is said meanwhile is not heard; the reader notices
+        # a drop and says so.
+        with contextlib.suppress(S2sError):
+            await self._uplink.send(self._conn, pcm, position)
 
     # -- events ---------------------------------------------------------------------------
     async def _read(self) -> None:
@@ -191,11 +180,11 @@ class RealtimeAssistant:
             if turn is not None and self.barge_in is not None:
                 await self._interrupt(turn, self.now())
             self._hearing = True
-            start = self._sent.stream_seconds(event.get("audio_start_ms"))
+            start = self._uplink.stream_seconds(event.get("audio_start_ms"))
             self._speech = (self.now() if start is None else start, self.now(), self.now())
             self.observe(StateChanged(self.now(), "hearing"))
         elif kind == "input_audio_buffer.speech_stopped":
-            end = self._sent.stream_seconds(event.get("audio_end_ms"))
+            end = self._uplink.stream_seconds(event.get("audio_end_ms"))
             self._speech = (self._speech[0], self.now() if end is None else end, self.now())
             self.observe(StateChanged(self.now(), "thinking"))
         elif kind == "conversation.item.input_audio_transcription.completed":
@@ -204,14 +193,14 @@ class RealtimeAssistant:
             self._hearing = False
         elif kind == "error" and cancel_too_late(event):
             return  # the response had ended as koe cancelled it: nothing is wrong
-        elif turn is None or turn.closed:
+        elif turn is None or turn.closed or not turn.owns(event):
             if kind == "error":
                 await self._trouble(S2sRefused(error_text(event)), aloud=False)
         elif kind == "response.created":
             turn.response_id = (event.get("response") or {}).get("id")
             turn.progress.set()
         elif kind == "response.output_audio_transcript.delta":
-            self._first_token(turn)
+            turn.report.first_token = turn.report.first_token or self.now()
             turn.add_text(str(event.get("delta") or ""))
         elif kind == "response.output_audio.delta" and not turn.interrupted:
             self._play(turn, event)
@@ -235,7 +224,7 @@ class RealtimeAssistant:
         draft = await self.conversation.draft(admission.question)
         await self.conversation.confirm(draft)  # the question is stored before we answer
         report.memories = list(draft.memories)
-        turn = self._turn = RealtimeTurn(draft, report)
+        turn = self._turn = RealtimeTurn(draft, report, earlier=self._responses)
         if self.barge_in is not None:
             self.barge_in.start(self._position)
         block = memory_block_of(draft)
@@ -247,19 +236,15 @@ class RealtimeAssistant:
             await self._conn.send({"type": "response.create"})
         except S2sError:
             return  # the reader closes the turn and says what happened
-        self._spawn(self._watch(turn))
+        self._spawn(turn.watch(self.endpoint.reply_timeout, self._stalled))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _first_token(self, turn: RealtimeTurn) -> None:
-        if turn.report.first_token is None:
-            turn.report.first_token = self.now()
-
     def _play(self, turn: RealtimeTurn, event: dict) -> None:
-        self._first_token(turn)
+        turn.report.first_token = turn.report.first_token or self.now()
         turn.item_id = event.get("item_id") or turn.item_id
         chunk = turn.next_chunk(decode_audio(event.get("delta") or ""))
         if not chunk.samples:
@@ -279,18 +264,10 @@ class RealtimeAssistant:
         await self._speaker.drained()
         await self._close(turn, failed)
 
-    async def _watch(self, turn: RealtimeTurn) -> None:
-        """Every reply runs against s2s.reply_timeout: the first piece, then each next."""
-        while not turn.closed and not turn.answered:
-            turn.progress.clear()
-            try:
-                await asyncio.wait_for(turn.progress.wait(), self.endpoint.reply_timeout)
-            except TimeoutError:
-                if not turn.closed and not turn.answered:
-                    await self._cancel(turn)
-                    await self._close(turn, S2sTimeout("reply", "reply_timeout",
-                                                       self.endpoint.reply_timeout))
-                return
+    async def _stalled(self, turn: RealtimeTurn) -> None:
+        await self._cancel(turn)
+        await self._close(turn, S2sTimeout("reply", "reply_timeout",
+                                           self.endpoint.reply_timeout))
 
     # -- barge-in and the end of a turn --------------------------------------------------
     async def _interrupt(self, turn: RealtimeTurn, at: float) -> None:
@@ -323,6 +300,8 @@ class RealtimeAssistant:
         if turn.closed:
             return
         turn.closed = True
+        if turn.response_id is not None:
+            self._responses.add(turn.response_id)
         if self._turn is turn:
             self._turn = None
         if error is not None:

@@ -4,6 +4,7 @@ and the turn kept as heard (all of it, or up to the barge-in, marked interrupted
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,17 @@ class RealtimeTurn:
     interrupted: bool = False
     closed: bool = False
     progress: asyncio.Event = field(default_factory=asyncio.Event)  # something arrived
+    earlier: set[str] = field(default_factory=set)  # responses of earlier turns
+
+    def owns(self, event: dict) -> bool:
+        """Whether a response event is about this turn's response, not what is left of an
+        earlier one (cancelled, its last events still on their way)."""
+        owner = event.get("response_id") or (event.get("response") or {}).get("id")
+        if owner is None:
+            return True
+        if self.response_id is None:
+            return owner not in self.earlier
+        return owner == self.response_id
 
     @property
     def speaking(self) -> bool:
@@ -72,3 +84,15 @@ class RealtimeTurn:
         await conversation.finish_draft(self.draft, spoken=report.spoken,
                                         interrupted=cut or error is not None)
         return report
+
+    async def watch(self, seconds: float,
+                    stalled: Callable[[RealtimeTurn], Awaitable[None]]) -> None:
+        """Every reply runs against a deadline: the first piece, then each next one."""
+        while not self.closed and not self.answered:
+            self.progress.clear()
+            try:
+                await asyncio.wait_for(self.progress.wait(), seconds)
+            except TimeoutError:
+                if not self.closed and not self.answered:
+                    await stalled(self)
+                return
