@@ -91,15 +91,18 @@ class StreamedReply:
         try:
             draft = await self.conversation.draft(question)
             self.drafted.set_result(draft)
+            new_text = ""
             async for delta in self.stream(draft, pcm):
                 if self.first_token is None:
                     self.first_token = self.clock()
                 draft.outcome.reply += delta.text
                 self.script.text += delta.text
+                new_text += delta.text  # shown with the next piece of audio
                 if delta.pcm.size:
-                    chunk = StreamedChunk(delta.text, delta.pcm, delta.rate, self.script,
+                    chunk = StreamedChunk(new_text, delta.pcm, delta.rate, self.script,
                                           self.script.samples)
                     self.script.samples += delta.pcm.size
+                    new_text = ""
                     await self.chunks.put(chunk)
         except KoeError as exc:
             if not self.drafted.done():
