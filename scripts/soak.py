@@ -1,14 +1,22 @@
 #!/usr/bin/env python3
-"""Soak: many turns of `koe run` in file mode; nothing may crash, lose a turn or leak.
+"""Soak: hundreds of spoken turns with `koe run` on sound devices; nothing may crash, lose a
+turn, leak, interrupt itself, or miss being interrupted.
 
-    python3 scripts/soak.py [--turns 200] [--pause 12]
+    python3 scripts/soak.py [--turns 200] [--echo 100,0.5]
 
-Speaks --turns questions (cycling through a set of everyday ones, the packaged Piper voice)
-into one long recording with a pause after each, and runs the whole voice loop over it as
-`koe run --input` does, with the embedded defaults and a fresh memory store. While it runs,
-the resident memory of koe and of its language model server is sampled. Printed at the end:
-turns answered and stored against questions asked, errors, the RSS after warm-up and at the
-end (growth), and the peak RSS of the whole assistant.
+The voice loop runs as `koe run` does (embedded defaults, a fresh memory store, the wake
+phrase "hey koe", barge-in on, echo cancellation) on the virtual devices of
+scripts/virtual-audio.sh, with an echo path from the speaker back into the microphone as in a
+room. The soak talks to it through the microphone (Piper's voice, played by PulseAudio),
+waiting for each answer like a person would; it asks questions and follow-ups, asks for long
+stories and talks over them, and makes remarks to someone else that koe must ignore
+(scripts/soak_plan.py).
+
+Printed at the end: turns answered and stored against those expected, crashes, false and
+missed barge-ins, how soon koe went quiet when talked over (p50/p95: from the onset of the
+user's voice in the microphone to the last sample koe's speaker played, both on the
+microphone's clock), answers to remarks not meant for koe, voice-to-voice latency
+percentiles, and the resident memory of koe and its language model server over time.
 """
 
 from __future__ import annotations
@@ -16,36 +24,244 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
+import statistics
 import tempfile
 import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from koe.config.schema import MemorySettings, Settings
+import numpy as np
+from soak_plan import Utterance, plan
+
+from koe.config.schema import MemorySettings, RunSettings, Settings
 from koe.memory.store import MemoryStore
-from koe.voice.assistant.loop import Assistant
-from koe.voice.assistant.parts import Parts
-from koe.voice.assistant.report import TurnReport
-from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
+from koe.voice.assistant.events import LoopEvent, StateChanged, TurnDone
+from koe.voice.assistant.report import TurnReport, write_report
+from koe.voice.audio.chunks import AudioChunk
+from koe.voice.audio.echo.farend import FarEnd
+from koe.voice.audio.echo.measure import echo_delay
 from koe.voice.audio.files import SAMPLE_RATE
-from koe.voice.audio.wav import write_wav
+from koe.voice.audio.virtual import (
+    MICROPHONE_FEED,
+    VirtualAudio,
+    echo_path,
+    inject,
+    start_virtual_audio,
+)
 from koe.voice.tts.script import Line, speak_script
-from koe.voice.tts.splitter import SentenceSplitter
 from koe.voice.tts.synthesizer import PiperSynthesizer
 
-QUESTIONS = [
-    "Remember that my bike lock code is four one seven two.",
-    "What is a good stretch for a stiff neck?",
-    "What is my bike lock code?",
-    "Give me a word that rhymes with orange.",
-    "How many minutes are in three hours?",
-    "My friend Ravi is visiting on Sunday.",
-    "Who is visiting on Sunday?",
-    "Suggest a quick vegetarian dinner.",
-    "What is the tallest mountain in Africa?",
-    "Thanks, that's all for now.",
-]
+if TYPE_CHECKING:
+    from koe.voice.assistant.loop import Assistant
+
+WAKE_PHRASE = "hey koe"
 WARM_UP_TURNS = 10
 SAMPLE_SECONDS = 5.0
+GAP_SECONDS = 1.0  # a person's pause before the next question
+TURN_TIMEOUT = 180.0  # no answer by then: counted as hung, the soak goes on
+KEEP_SECONDS = 90.0  # microphone and speaker history kept for measuring barge-ins
+SCRIPT = Path(__file__).with_name("virtual-audio.sh")
+SILENCE = 300  # int16 peak (-40 dBFS): below it the speaker is quiet
+QUIET_SECONDS = 0.3
+
+
+@dataclass
+class Interruption:
+    at: float  # microphone clock when the user's words were sent to the microphone
+    pcm: np.ndarray
+    voice_offset: float  # where the voice begins in `pcm`
+    stop_latency: float | None = None
+
+
+@dataclass
+class Tally:
+    reports: list[TurnReport] = field(default_factory=list)
+    expected: int = 0
+    hung: int = 0
+    unbidden: int = 0  # answers to remarks not meant for koe
+    crashes: list[str] = field(default_factory=list)
+    interruptions: list[Interruption] = field(default_factory=list)
+    missed_barge_ins: int = 0
+    false_barge_ins: int = 0
+    rss: list[tuple[int, float]] = field(default_factory=list)
+
+
+class Ears:
+    """The raw microphone and what koe's speaker played (the canceller's far end), both on the
+    microphone's clock, for the last KEEP_SECONDS."""
+
+    def __init__(self, far: FarEnd, clean: Callable[[AudioChunk], AudioChunk]) -> None:
+        self.far, self.clean = far, clean
+        self.mic: deque[AudioChunk] = deque()
+        self.played: deque[tuple[int, np.ndarray]] = deque()
+
+    def __call__(self, chunk: AudioChunk) -> AudioChunk:
+        self.mic.append(chunk)
+        self.played.append((chunk.position, self.far.read_int16(chunk.position, chunk.pcm.size)))
+        while chunk.end - self.mic[0].end > KEEP_SECONDS * SAMPLE_RATE:
+            self.mic.popleft()
+            self.played.popleft()
+        return self.clean(chunk)
+
+    def span(self, start: int, end: int, which: str) -> np.ndarray:
+        pieces = self.mic if which == "mic" else self.played
+        out = np.zeros(max(0, end - start), dtype=np.int16)
+        for piece in pieces:
+            position, pcm = (piece.position, piece.pcm) if which == "mic" else piece
+            lo, hi = max(start, position), min(end, position + pcm.size)
+            if lo < hi:
+                out[lo - start:hi - start] = pcm[lo - position:hi - position]
+        return out
+
+
+def stop_latency(ears: Ears, cut: Interruption) -> float | None:
+    """Seconds from the onset of the user's voice to koe's speaker going quiet (the start of
+    its first QUIET_SECONDS of silence: the answer to the interruption comes later)."""
+    start = round((cut.at - 0.5) * SAMPLE_RATE)
+    end = start + round(6 * SAMPLE_RATE)
+    heard = ears.span(start, end, "mic")
+    placed = np.zeros_like(heard)
+    sent = round(0.5 * SAMPLE_RATE)
+    placed[sent:sent + cut.pcm.size] = cut.pcm[:max(0, placed.size - sent)]
+    found = echo_delay(heard, placed)
+    if found.correlation < 0.3:
+        return None
+    onset = start + sent + found.samples + round(cut.voice_offset * SAMPLE_RATE)
+    played = ears.span(onset, end, "played")
+    frame = SAMPLE_RATE // 100
+    peaks = np.abs(played[: played.size // frame * frame].astype(np.int32)).reshape(-1, frame)
+    loud = peaks.max(axis=1) > SILENCE
+    run = round(QUIET_SECONDS * 100)
+    for index in range(loud.size - run + 1):
+        if not loud[index:index + run].any():
+            return index / 100
+    return None
+
+
+class Soak:
+    def __init__(self, settings: Settings, voices: dict[str, tuple[np.ndarray, float]],
+                 audio: VirtualAudio, tally: Tally) -> None:
+        """`voices`: each text the user says, spoken (16 kHz int16) and where its voice starts."""
+        self.settings, self.voices, self.audio, self.tally = settings, voices, audio, tally
+        self.turns: asyncio.Queue[TurnReport] = asyncio.Queue()
+        self.speaking = asyncio.Event()
+
+    def observe(self, event: LoopEvent) -> None:
+        if isinstance(event, TurnDone):
+            self.tally.reports.append(event.report)
+            self.turns.put_nowait(event.report)
+        elif isinstance(event, StateChanged):
+            if event.state == "speaking":
+                self.speaking.set()
+            else:
+                self.speaking.clear()
+
+    async def say(self, assistant: Assistant, text: str) -> tuple[float, np.ndarray, float]:
+        pcm, voice_offset = self.voices[text]
+        at = assistant.now()
+        await inject(MICROPHONE_FEED, pcm, self.audio.client_env())
+        return at, pcm, voice_offset
+
+    async def next_turn(self) -> TurnReport | None:
+        try:
+            return await asyncio.wait_for(self.turns.get(), TURN_TIMEOUT)
+        except TimeoutError:
+            self.tally.hung += 1
+            return None
+
+    async def converse(self, assistant: Assistant, ears: Ears, utterances: list[Utterance]) -> None:
+        window = self.settings.run.follow_up_seconds
+        for number, utterance in enumerate(utterances):
+            self.tally.expected += utterance.answers
+            if utterance.kind == "ignored":
+                await asyncio.sleep(window + 2.0)
+                _, pcm, _ = await self.say(assistant, utterance.text)
+                try:
+                    report = await asyncio.wait_for(self.turns.get(), pcm.size / SAMPLE_RATE + 8)
+                    self.tally.unbidden += 1
+                    print(f"  answered a remark not meant for it: {report.transcript!r}")
+                except TimeoutError:
+                    pass
+                await asyncio.sleep(2.0)
+                continue
+            await self.say(assistant, utterance.text)
+            if utterance.kind == "story":
+                await self.interrupt(assistant, ears, utterance)
+            else:
+                report = await self.next_turn()
+                if report is not None and report.barge_in is not None:
+                    self.tally.false_barge_ins += 1
+            await asyncio.sleep(GAP_SECONDS)
+            if number % 10 == 0:
+                print(f"  {len(self.tally.reports)} turns answered, "
+                      f"{time.strftime('%H:%M:%S')}", flush=True)
+
+    async def interrupt(self, assistant: Assistant, ears: Ears, utterance: Utterance) -> None:
+        try:
+            await asyncio.wait_for(self.speaking.wait(), TURN_TIMEOUT)
+        except TimeoutError:
+            self.tally.hung += 1
+            return
+        await asyncio.sleep(random.uniform(1.0, 3.0))
+        cut = Interruption(*await self.say(assistant, utterance.interruption))
+        self.tally.interruptions.append(cut)
+        story = await self.next_turn()
+        if story is not None and (story.barge_in is None or story.barge_in < cut.at - 0.2):
+            self.tally.missed_barge_ins += story.barge_in is None
+            self.tally.false_barge_ins += story.barge_in is not None
+        answer = await self.next_turn()
+        if answer is not None and answer.barge_in is not None:
+            self.tally.false_barge_ins += 1
+        cut.stop_latency = stop_latency(ears, cut)
+
+
+async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utterance],
+               voices: dict[str, tuple[np.ndarray, float]], tally: Tally) -> None:
+    # Imported once the virtual devices exist: PortAudio looks for devices when it loads.
+    from koe.voice.assistant.loop import Assistant
+    from koe.voice.assistant.parts import Parts
+    from koe.voice.audio.devices import rescan
+    from koe.voice.audio.echo.canceller import open_canceller
+    from koe.voice.audio.microphone import Microphone
+    from koe.voice.audio.speaker import Speaker
+    from koe.voice.tts.splitter import SentenceSplitter
+
+    rescan()  # PortAudio sees the virtual devices
+    far = FarEnd()
+    canceller = open_canceller(far, "auto")
+    ears = Ears(far, canceller.near)
+    parts = await Parts.load(settings)
+    driver = Soak(settings, voices, audio, tally)
+    assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
+                          SentenceSplitter, observe=driver.observe, clean=ears)
+
+    async def sample() -> None:
+        while True:
+            tally.rss.append((len(tally.reports), rss_mb(os.getpid())))
+            await asyncio.sleep(SAMPLE_SECONDS)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        async with Speaker.from_settings(settings.audio, far=far) as speaker, \
+                Microphone.from_settings(settings.audio) as microphone:
+            loop = asyncio.create_task(assistant.run(microphone, speaker))
+            talk = asyncio.create_task(driver.converse(assistant, ears, utterances))
+            done, _ = await asyncio.wait({loop, talk}, return_when=asyncio.FIRST_COMPLETED)
+            if loop in done:  # the loop must never end by itself
+                tally.crashes.append("".join(traceback.format_exception(loop.exception()))
+                                     if loop.exception() else "the loop ended by itself")
+                talk.cancel()
+            else:
+                talk.result()
+                loop.cancel()
+    finally:
+        sampler.cancel()
+        await parts.close(summarize=False)
 
 
 def rss_mb(pid: int) -> float:
@@ -69,58 +285,75 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-async def soak(settings: Settings, question: Path, reply: Path, samples: list[tuple[int, float]],
-               ) -> list[TurnReport]:
-    parts = await Parts.load(settings)
-    assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
-                          SentenceSplitter)
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
-    async def sample() -> None:
-        while True:
-            samples.append((len(assistant.reports), rss_mb(os.getpid())))
-            await asyncio.sleep(SAMPLE_SECONDS)
 
-    sampler = asyncio.create_task(sample())
-    try:
-        async with FileSpeaker(reply) as speaker, FileMicrophone(question) as microphone:
-            return await assistant.run(microphone, speaker)
-    finally:
-        sampler.cancel()
-        await parts.close(summarize=False)
+def summary(tally: Tally, settings: Settings, minutes: float) -> None:
+    with MemoryStore.open(settings.memory) as store:
+        stored = [r for r in store.records() if r.role in ("user", "assistant")]
+    asked = sum(r.role == "user" for r in stored)
+    replies = sum(r.role == "assistant" for r in stored)
+    answered = [r for r in tally.reports if not r.error]
+    lost = max(0, len(tally.reports) - asked) + max(0, sum(bool(r.reply) for r in answered)
+                                                   - replies)
+    print(f"ran {minutes:.1f} min; {len(tally.reports)} turns answered of {tally.expected} "
+          f"expected; {tally.hung} waits for an answer timed out; "
+          f"{sum(bool(r.error) for r in tally.reports)} turns said an error")
+    print(f"memory: {asked} questions and {replies} replies stored; turns lost: {lost}")
+    print(f"crashes: {len(tally.crashes)}; remarks not meant for koe answered: {tally.unbidden}")
+    stops = [c.stop_latency for c in tally.interruptions if c.stop_latency is not None]
+    print(f"barge-in: {len(tally.interruptions)} interruptions, {tally.missed_barge_ins} missed, "
+          f"{tally.false_barge_ins} false (koe's own voice or no one speaking)")
+    if stops:
+        print(f"  quiet after the user's onset: p50 {percentile(stops, 0.5) * 1000:.0f} ms, "
+              f"p95 {percentile(stops, 0.95) * 1000:.0f} ms, max {max(stops) * 1000:.0f} ms "
+              f"({len(stops)} measured)")
+    latencies = [r.latency for r in answered if r.latency is not None and not r.barge_in]
+    if latencies:
+        print(f"voice to voice: p50 {percentile(latencies, 0.5):.2f} s, "
+              f"p95 {percentile(latencies, 0.95):.2f} s, mean {statistics.mean(latencies):.2f} s")
+    warm = [mb for turns, mb in tally.rss if turns >= WARM_UP_TURNS] or [mb for _, mb in tally.rss]
+    if warm:
+        print(f"RSS (koe + LLM server): after {WARM_UP_TURNS} turns {warm[0]:.0f} MB, at the end "
+              f"{warm[-1]:.0f} MB (growth {warm[-1] - warm[0]:+.0f} MB), peak "
+              f"{max(mb for _, mb in tally.rss):.0f} MB")
+        for turns, mb in tally.rss[:: max(1, len(tally.rss) // 12)]:
+            print(f"  after {turns:3d} turns: {mb:.0f} MB")
+    for crash in tally.crashes:
+        print(crash)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=200)
-    parser.add_argument("--pause", type=float, default=12.0)
+    parser.add_argument("--echo", default="100,0.5", metavar="DELAY_MS,GAIN")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
+    random.seed(args.seed)
+    delay_ms, gain = args.echo.split(",")
 
     work = Path(tempfile.mkdtemp(prefix="koe-soak-"))
-    settings = Settings(memory=MemorySettings(path=str(work / "store")))
+    settings = Settings(memory=MemorySettings(path=str(work / "store")),
+                        run=RunSettings(wake_phrase=WAKE_PHRASE))
+    utterances = plan(args.turns, WAKE_PHRASE)
+    print(f"{len(utterances)} utterances, {sum(u.answers for u in utterances)} answers expected; "
+          f"echo {delay_ms} ms at {gain}; files in {work}", flush=True)
     voice = PiperSynthesizer.load(settings.tts)
-    lines = [Line(QUESTIONS[i % len(QUESTIONS)], args.pause) for i in range(args.turns)]
-    pcm, said = speak_script(voice, lines)
-    question = write_wav(work / "questions.wav", pcm, SAMPLE_RATE)
-    print(f"{args.turns} questions, {len(pcm) / SAMPLE_RATE / 60:.1f} minutes of input")
-
-    samples: list[tuple[int, float]] = []
+    voices = {}
+    for text in {t for u in utterances for t in (u.text, u.interruption) if t}:
+        pcm, said = speak_script(voice, [Line(text, 0.0)], lead_in=0.0)
+        voices[text] = (pcm, said[0].start)
+    tally = Tally()
     began = time.monotonic()
-    reports = asyncio.run(soak(settings, question, work / "replies.wav", samples))
-    minutes = (time.monotonic() - began) / 60
-    with MemoryStore.open(settings.memory) as store:
-        stored = store.records()
-    asked = [r for r in stored if r.role == "user"]
-    answered = [r for r in stored if r.role == "assistant"]
-    errors = [r for r in reports if r.error]
-    warm = [mb for turns, mb in samples if turns >= WARM_UP_TURNS] or [s[1] for s in samples]
-    print(f"ran {minutes:.1f} min; turns: {len(said)} asked, {len(reports)} answered, "
-          f"{len(asked)} questions and {len(answered)} replies stored, {len(errors)} errors")
-    print(f"RSS (koe + LLM server): after {WARM_UP_TURNS} turns {warm[0]:.0f} MB, "
-          f"at the end {warm[-1]:.0f} MB (growth {warm[-1] - warm[0]:+.0f} MB), "
-          f"peak {max(mb for _, mb in samples):.0f} MB")
-    for e in errors[:5]:
-        print(f"  error: {e.transcript!r}: {e.error}")
-    print(f"files: {work}")
+    with start_virtual_audio(work / "pa", SCRIPT) as audio:
+        os.environ.update(audio.env)
+        with echo_path(audio, int(delay_ms), float(gain)):
+            asyncio.run(soak(settings, audio, utterances, voices, tally))
+    with open(work / "turns.json", "w", encoding="utf-8") as out:
+        write_report(tally.reports, out)
+    summary(tally, settings, (time.monotonic() - began) / 60)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from koe.config.schema import LocalLlmSettings
+from koe.voice.audio.virtual import VirtualAudio
 from koe.voice.llm.models import GEMMA_270M, QWEN, assemble
 from koe.voice.llm.server import LocalServer
-from tests.voice.audio.instruments import VirtualAudio, start_virtual_audio
+from tests.voice.audio.instruments import start_virtual_audio
 from tests.voice.llm.helpers import gemma_settings
 
 

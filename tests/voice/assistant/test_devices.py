@@ -16,11 +16,11 @@ import pytest
 from koe.config.schema import MemorySettings
 from koe.memory.store import MemoryStore
 from koe.voice.audio.files import from_int16
+from koe.voice.audio.virtual import Recorder, VirtualAudio, inject
 from koe.voice.stt.transcriber import Transcriber
 from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line, speak_script
 from tests.voice.assistant.helpers import voice
-from tests.voice.audio.instruments import Recorder, VirtualAudio, inject
 
 pytestmark = pytest.mark.slow
 FACT = "My sister Hannah's birthday is on the twelfth of May."

@@ -13,7 +13,7 @@ from koe.config.schema import AudioSettings
 from koe.voice.audio.devices import AudioDevice, find_device, list_devices
 from koe.voice.audio.microphone import Microphone
 from koe.voice.audio.speaker import Speaker
-from tests.voice.audio.instruments import VirtualAudio
+from koe.voice.audio.virtual import VirtualAudio
 
 VIRTUAL = {"vspk", "vspk_monitor", "vmic", "vmic_feed"}
 

@@ -21,6 +21,7 @@ from koe.voice.audio.echo.measure import echo_delay, ratio_db
 from koe.voice.audio.echo.probe import probe_devices
 from koe.voice.audio.microphone import Microphone
 from koe.voice.audio.speaker import Speaker
+from koe.voice.audio.virtual import VirtualAudio, echo_path, inject
 from tests.voice.audio.echo_signals import (
     INTERRUPTION,
     RATE,
@@ -30,7 +31,7 @@ from tests.voice.audio.echo_signals import (
     spoken_16k,
     voiced,
 )
-from tests.voice.audio.instruments import VirtualAudio, align, echo_path, inject
+from tests.voice.audio.instruments import align
 
 pytestmark = pytest.mark.slow
 DELAY_MS, GAIN = 100, 0.5

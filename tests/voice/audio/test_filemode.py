@@ -13,15 +13,7 @@ from koe.voice.audio.chunks import FRAME_SAMPLES, AudioChunk, Played
 from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
 from koe.voice.audio.wav import read_wav, write_wav
 from tests.audio_files import write_audio
-from tests.voice.audio.instruments import (
-    RATE,
-    align,
-    chirp,
-    dominant_frequency,
-    loud,
-    pcm16,
-    tone,
-)
+from tests.voice.audio.instruments import RATE, align, chirp, dominant_frequency, loud, pcm16, tone
 
 
 def _listen(mic: FileMicrophone) -> tuple[list[AudioChunk], list[float], float]:

@@ -16,16 +16,8 @@ from koe.voice.audio.chunks import FRAME_SAMPLES, AudioChunk
 from koe.voice.audio.devices import find_device
 from koe.voice.audio.microphone import Microphone
 from koe.voice.audio.speaker import Speaker
-from tests.voice.audio.instruments import (
-    RATE,
-    VirtualAudio,
-    align,
-    chirp,
-    inject,
-    pcm16,
-    start_virtual_audio,
-    tone,
-)
+from koe.voice.audio.virtual import VirtualAudio, inject
+from tests.voice.audio.instruments import RATE, align, chirp, pcm16, start_virtual_audio, tone
 
 AFTER_SECONDS = 1.0  # listen this long past the injected sound's length
 

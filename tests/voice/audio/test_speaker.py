@@ -12,17 +12,8 @@ from koe.voice.audio.chunks import Played
 from koe.voice.audio.devices import find_device
 from koe.voice.audio.resample import resample
 from koe.voice.audio.speaker import Speaker
-from tests.voice.audio.instruments import (
-    RATE,
-    Recorder,
-    VirtualAudio,
-    align,
-    chirp,
-    dominant_frequency,
-    loud,
-    pcm16,
-    tone,
-)
+from koe.voice.audio.virtual import Recorder, VirtualAudio
+from tests.voice.audio.instruments import RATE, align, chirp, dominant_frequency, loud, pcm16, tone
 
 MONITOR = "vspk.monitor"
 TOLERANCE_SECONDS = 0.03  # recorded sound vs reported count: PulseAudio moves 10 ms blocks

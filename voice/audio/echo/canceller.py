@@ -54,12 +54,19 @@ class FrameCanceller:
     far: FarEnd
     _engine: Engine = field(repr=False)
     lag: int = 0  # the echo path's bulk delay in samples: the far end is read this much earlier
+    _placements: int = field(default=0, repr=False)
 
     @property
     def engine(self) -> str:
         return self._engine.name
 
     def near(self, chunk: AudioChunk) -> AudioChunk:
+        if self._placements != self.far.placements:
+            # The speaker placed its audio anew (a new output stream): a model of the room
+            # learnt on the old timing leaks the echo for a second or more (measured on the
+            # virtual devices after every barge-in), a fresh one locks on at once.
+            self._placements = self.far.placements
+            self._engine = type(self._engine)()
         count = len(chunk.pcm)
         frames = -(-count // FRAME)
         # Only a stream's last chunk may fall short of a whole frame: it is padded with silence.

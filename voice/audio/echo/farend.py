@@ -45,6 +45,9 @@ class FarEnd:
     _longest: int = 0  # the longest piece: how far before a position a piece can start
     _read_to: int = 0  # the furthest position read so far
     _written_to: int = 0
+    # How often the far end's placement started afresh (a speaker's new output stream): the
+    # echo path's timing may have moved by a few tens of ms, which AEC3 re-learns too slowly.
+    placements: int = 0
 
     def write(self, samples: np.ndarray, position: int) -> None:
         """Audio (float32 in [-1, 1] or int16) that is heard from input `position` on."""
@@ -59,6 +62,10 @@ class FarEnd:
         self._longest = max(self._longest, len(samples))
         self._written_to = max(self._written_to, piece.end)
         self._forget()
+
+    def moved(self) -> None:
+        """What is written from now on is placed anew: the echo canceller starts afresh."""
+        self.placements += 1
 
     def cut(self, position: int) -> None:
         """Playback stopped at `position`: what was queued after it is never heard."""

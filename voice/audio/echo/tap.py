@@ -115,6 +115,7 @@ class DeviceTap:
             self.flush()  # the count and the clock part ways here: place afresh
             self._shift = None
             self._estimates.clear()
+            self.far.moved()
         self._note(dac_time, shift)
         if self._run_position is not None and index != self._next_index:
             self.flush()  # silence in between: the next block starts a new run
@@ -147,6 +148,7 @@ class DeviceTap:
         self._shift = None
         self._estimates.clear()
         self._last = None
+        self.far.moved()
 
     def _note(self, dac_time: float, shift: float) -> None:
         """Keep the largest shift of the window at the front: a larger shift places audio
