@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,11 +107,13 @@ class WholeReply:
 
 
 async def run_once(settings: Settings, server: LocalServer, question: Path, reply: Path,
-                   whole: bool) -> list[TurnReport]:
+                   config: str) -> list[TurnReport]:
+    whole = config == "naive"
     parts = await Parts.load(settings, provider=LlmProvider(settings.llm, server=server))
     try:
         assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
-                              WholeReply if whole else SentenceSplitter, read_ahead=not whole)
+                              WholeReply if whole else SentenceSplitter,
+                              read_ahead=config == "koe")
         async with FileSpeaker(reply) as speaker, FileMicrophone(question) as microphone:
             return await assistant.run(microphone, speaker)
     finally:
@@ -138,7 +141,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(name: str, values: list[float]) -> str:
     p50, p95 = statistics.median(values), percentile(values, 0.95)
-    return (f"{name:>6}: p50 {p50:.2f} s  p95 {p95:.2f} s  mean {statistics.mean(values):.2f} s"
+    return (f"{name:>7}: p50 {p50:.2f} s  p95 {p95:.2f} s  mean {statistics.mean(values):.2f} s"
             f"  ({len(values)} turns)")
 
 
@@ -149,7 +152,10 @@ def main() -> None:
                         help="seconds of silence after each question (room for the answer)")
     parser.add_argument("--fresh", type=int, default=3,
                         help="runs of a freshly started `koe run --input` with one question")
+    parser.add_argument("--without-read-ahead", action="store_true",
+                        help="also run koe without read-ahead (config 'no-read'), interleaved")
     args = parser.parse_args()
+    configs = ["koe", "naive"] + (["no-read"] if args.without_read_ahead else [])
 
     work = Path(tempfile.mkdtemp(prefix="koe-bench-latency-"))
     base = Settings()
@@ -161,7 +167,7 @@ def main() -> None:
         for c, questions in enumerate(CONVERSATIONS[: args.conversations]):
             pcm, said = speak_script(voice, [Line(q, args.pause) for q in questions])
             question = write_wav(work / f"q{c}.wav", pcm, SAMPLE_RATE)
-            order = ["koe", "naive"] if c % 2 == 0 else ["naive", "koe"]
+            order = configs if c % 2 == 0 else configs[::-1]
             for config in order:
                 store = work / f"store-{c}-{config}"
                 shutil.copytree(seeded, store)
@@ -169,8 +175,7 @@ def main() -> None:
                 if config == "naive":
                     settings = naive(settings)
                 reply = work / f"r{c}-{config}.wav"
-                reports = asyncio.run(run_once(settings, server, question, reply,
-                                               whole=config == "naive"))
+                reports = asyncio.run(run_once(settings, server, question, reply, config))
                 turns += measure(config, c, said, reply, reports)
     report(turns)
     fresh_starts(work, voice, seeded, args.fresh)
@@ -218,20 +223,23 @@ def report(turns: list[Turn]) -> None:
         memories = len(t.report.memories) if t.report else 0
         tokens = (f"{t.report.cached_tokens}/{t.report.prompt_tokens} cached"
                   if t.report and t.report.prompt_tokens else "")
-        print(f"  {t.conversation}.{t.index} {t.config:>5} {latency:>8}  {memories} mem"
+        print(f"  {t.conversation}.{t.index} {t.config:>7} {latency:>8}  {memories} mem"
               f"  {tokens:>15}  {text}")
-    koe = [t.latency for t in turns if t.config == "koe" and t.latency is not None]
-    base = [t.latency for t in turns if t.config == "naive" and t.latency is not None]
+    latencies = {config: [t.latency for t in turns if t.config == config and t.latency is not None]
+                 for config in dict.fromkeys(t.config for t in turns)}
     print("\nvoice to voice (end of question -> first sound of the reply):")
-    print(summary("koe", koe))
-    print(summary("naive", base))
+    for config, values in latencies.items():
+        print(summary(config, values))
+    koe, base = latencies["koe"], latencies["naive"]
     print(f" ratio: naive p50 / koe p50 = {statistics.median(base) / statistics.median(koe):.2f}x")
-    stages(t.report for t in turns if t.config == "koe" and t.report)
+    for config in latencies:
+        if config != "naive":
+            stages(config, (t.report for t in turns if t.config == config and t.report))
     missed = sum(t.latency is None for t in turns)
     print(f"missed turns: {missed}")
 
 
-def stages(reports) -> None:
+def stages(config: str, reports: Iterable[TurnReport]) -> None:
     rows = {"endpoint": [], "transcript": [], "first token": [], "first audio": []}
     for r in reports:
         end = r.speech_end or 0.0
@@ -239,7 +247,7 @@ def stages(reports) -> None:
                          ("first token", r.first_token), ("first audio", r.first_audio)):
             if at is not None:
                 rows[name].append(at - end)
-    print("\nkoe's stages, seconds after the end of speech (p50 / p95), from the loop's reports:")
+    print(f"\n{config}: stages, seconds after the end of speech (p50 / p95), from the reports:")
     for name, values in rows.items():
         if values:
             print(f"  {name:>12}: {statistics.median(values):.2f} / {percentile(values, 0.95):.2f}")
