@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from koe.voice.commands.memory.common import (
     UsageError,
@@ -16,9 +15,6 @@ from koe.voice.commands.memory.common import (
     when,
     zone_of,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 def run_add(args: argparse.Namespace) -> int:

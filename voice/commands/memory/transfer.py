@@ -6,13 +6,9 @@ import argparse
 import errno
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from koe.config.errors import KoeError
 from koe.voice.commands.memory.common import UsageError, open_store
-
-if TYPE_CHECKING:
-    pass
 
 
 def run_export(args: argparse.Namespace) -> int:
