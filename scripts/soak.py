@@ -29,8 +29,6 @@ import statistics
 import tempfile
 import time
 import traceback
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,9 +40,8 @@ from koe.config.schema import MemorySettings, RunSettings, Settings
 from koe.memory.store import MemoryStore
 from koe.voice.assistant.events import LoopEvent, StateChanged, TurnDone
 from koe.voice.assistant.report import TurnReport, write_report
-from koe.voice.audio.chunks import AudioChunk
 from koe.voice.audio.echo.farend import FarEnd
-from koe.voice.audio.echo.measure import echo_delay
+from koe.voice.audio.echo.witness import Witness
 from koe.voice.audio.files import SAMPLE_RATE
 from koe.voice.audio.virtual import (
     MICROPHONE_FEED,
@@ -64,10 +61,7 @@ WARM_UP_TURNS = 10
 SAMPLE_SECONDS = 5.0
 GAP_SECONDS = 1.0  # a person's pause before the next question
 TURN_TIMEOUT = 180.0  # no answer by then: counted as hung, the soak goes on
-KEEP_SECONDS = 90.0  # microphone and speaker history kept for measuring barge-ins
 SCRIPT = Path(__file__).with_name("virtual-audio.sh")
-SILENCE = 300  # int16 peak (-40 dBFS): below it the speaker is quiet
-QUIET_SECONDS = 0.3
 
 
 @dataclass
@@ -89,58 +83,6 @@ class Tally:
     missed_barge_ins: int = 0
     false_barge_ins: int = 0
     rss: list[tuple[int, float]] = field(default_factory=list)
-
-
-class Ears:
-    """The raw microphone and what koe's speaker played (the canceller's far end), both on the
-    microphone's clock, for the last KEEP_SECONDS."""
-
-    def __init__(self, far: FarEnd, clean: Callable[[AudioChunk], AudioChunk]) -> None:
-        self.far, self.clean = far, clean
-        self.mic: deque[AudioChunk] = deque()
-        self.played: deque[tuple[int, np.ndarray]] = deque()
-
-    def __call__(self, chunk: AudioChunk) -> AudioChunk:
-        self.mic.append(chunk)
-        self.played.append((chunk.position, self.far.read_int16(chunk.position, chunk.pcm.size)))
-        while chunk.end - self.mic[0].end > KEEP_SECONDS * SAMPLE_RATE:
-            self.mic.popleft()
-            self.played.popleft()
-        return self.clean(chunk)
-
-    def span(self, start: int, end: int, which: str) -> np.ndarray:
-        pieces = self.mic if which == "mic" else self.played
-        out = np.zeros(max(0, end - start), dtype=np.int16)
-        for piece in pieces:
-            position, pcm = (piece.position, piece.pcm) if which == "mic" else piece
-            lo, hi = max(start, position), min(end, position + pcm.size)
-            if lo < hi:
-                out[lo - start:hi - start] = pcm[lo - position:hi - position]
-        return out
-
-
-def stop_latency(ears: Ears, cut: Interruption) -> float | None:
-    """Seconds from the onset of the user's voice to koe's speaker going quiet (the start of
-    its first QUIET_SECONDS of silence: the answer to the interruption comes later)."""
-    start = round((cut.at - 0.5) * SAMPLE_RATE)
-    end = start + round(6 * SAMPLE_RATE)
-    heard = ears.span(start, end, "mic")
-    placed = np.zeros_like(heard)
-    sent = round(0.5 * SAMPLE_RATE)
-    placed[sent:sent + cut.pcm.size] = cut.pcm[:max(0, placed.size - sent)]
-    found = echo_delay(heard, placed)
-    if found.correlation < 0.3:
-        return None
-    onset = start + sent + found.samples + round(cut.voice_offset * SAMPLE_RATE)
-    played = ears.span(onset, end, "played")
-    frame = SAMPLE_RATE // 100
-    peaks = np.abs(played[: played.size // frame * frame].astype(np.int32)).reshape(-1, frame)
-    loud = peaks.max(axis=1) > SILENCE
-    run = round(QUIET_SECONDS * 100)
-    for index in range(loud.size - run + 1):
-        if not loud[index:index + run].any():
-            return index / 100
-    return None
 
 
 class Soak:
@@ -174,7 +116,8 @@ class Soak:
             self.tally.hung += 1
             return None
 
-    async def converse(self, assistant: Assistant, ears: Ears, utterances: list[Utterance]) -> None:
+    async def converse(self, assistant: Assistant, witness: Witness,
+                       utterances: list[Utterance]) -> None:
         window = self.settings.run.follow_up_seconds
         for number, utterance in enumerate(utterances):
             self.tally.expected += utterance.answers
@@ -191,7 +134,7 @@ class Soak:
                 continue
             await self.say(assistant, utterance.text)
             if utterance.kind == "story":
-                await self.interrupt(assistant, ears, utterance)
+                await self.interrupt(assistant, witness, utterance)
             else:
                 report = await self.next_turn()
                 if report is not None and report.barge_in is not None:
@@ -201,7 +144,7 @@ class Soak:
                 print(f"  {len(self.tally.reports)} turns answered, "
                       f"{time.strftime('%H:%M:%S')}", flush=True)
 
-    async def interrupt(self, assistant: Assistant, ears: Ears, utterance: Utterance) -> None:
+    async def interrupt(self, assistant: Assistant, witness: Witness, utterance: Utterance) -> None:
         try:
             await asyncio.wait_for(self.speaking.wait(), TURN_TIMEOUT)
         except TimeoutError:
@@ -217,7 +160,7 @@ class Soak:
         answer = await self.next_turn()
         if answer is not None and answer.barge_in is not None:
             self.tally.false_barge_ins += 1
-        cut.stop_latency = stop_latency(ears, cut)
+        cut.stop_latency = witness.went_quiet(cut.pcm, cut.at, cut.voice_offset)
 
 
 async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utterance],
@@ -234,11 +177,11 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
     rescan()  # PortAudio sees the virtual devices
     far = FarEnd()
     canceller = open_canceller(far, "auto")
-    ears = Ears(far, canceller.near)
+    witness = Witness(far, canceller.near)
     parts = await Parts.load(settings)
     driver = Soak(settings, voices, audio, tally)
     assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
-                          SentenceSplitter, observe=driver.observe, clean=ears)
+                          SentenceSplitter, observe=driver.observe, clean=witness)
 
     async def sample() -> None:
         while True:
@@ -250,7 +193,7 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
         async with Speaker.from_settings(settings.audio, far=far) as speaker, \
                 Microphone.from_settings(settings.audio) as microphone:
             loop = asyncio.create_task(assistant.run(microphone, speaker))
-            talk = asyncio.create_task(driver.converse(assistant, ears, utterances))
+            talk = asyncio.create_task(driver.converse(assistant, witness, utterances))
             done, _ = await asyncio.wait({loop, talk}, return_when=asyncio.FIRST_COMPLETED)
             if loop in done:  # the loop must never end by itself
                 tally.crashes.append("".join(traceback.format_exception(loop.exception()))
