@@ -78,6 +78,7 @@ class Tally:
     expected: int = 0
     hung: int = 0
     unbidden: int = 0  # answers to remarks not meant for koe
+    unexpected: int = 0  # turns no one asked for (koe answering its own voice)
     crashes: list[str] = field(default_factory=list)
     interruptions: list[Interruption] = field(default_factory=list)
     missed_barge_ins: int = 0
@@ -104,6 +105,10 @@ class Soak:
                 self.speaking.clear()
 
     async def say(self, assistant: Assistant, text: str) -> tuple[float, np.ndarray, float]:
+        while not self.turns.empty():  # answers to something no one said
+            extra = self.turns.get_nowait()
+            self.tally.unexpected += 1
+            print(f"  a turn no one asked for: {extra.transcript!r}")
         pcm, voice_offset = self.voices[text]
         at = assistant.now()
         await inject(MICROPHONE_FEED, pcm, self.audio.client_env())
@@ -245,7 +250,8 @@ def summary(tally: Tally, settings: Settings, minutes: float) -> None:
           f"expected; {tally.hung} waits for an answer timed out; "
           f"{sum(bool(r.error) for r in tally.reports)} turns said an error")
     print(f"memory: {asked} questions and {replies} replies stored; turns lost: {lost}")
-    print(f"crashes: {len(tally.crashes)}; remarks not meant for koe answered: {tally.unbidden}")
+    print(f"crashes: {len(tally.crashes)}; remarks not meant for koe answered: {tally.unbidden}; "
+          f"turns no one asked for: {tally.unexpected}")
     stops = [c.stop_latency for c in tally.interruptions if c.stop_latency is not None]
     print(f"barge-in: {len(tally.interruptions)} interruptions, {tally.missed_barge_ins} missed, "
           f"{tally.false_barge_ins} false (koe's own voice or no one speaking)")
