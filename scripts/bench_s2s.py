@@ -120,9 +120,11 @@ def main() -> None:
                     question = write_wav(work / f"q{c}.wav", pcm, SAMPLE_RATE)
                     reply = work / f"r{c}.wav"
                     reports = asyncio.run(run_once(settings, server, question, reply, False))
-                    cascade_latencies += [t.latency for t in measure("koe", c, said, reply,
-                                                                      reports)
-                                          if t.latency is not None]
+                    for t in measure("koe", c, said, reply, reports):
+                        if t.latency is not None:
+                            cascade_latencies.append(t.latency)
+                        print(f"  cascade  {c}: {_s(t.latency)}  {texts[t.index]} -> "
+                              f"{t.report.reply if t.report else '(no turn)'}")
                 else:
                     questions = [say(voice, q) for q in texts]
                     turns = asyncio.run(through_realtime(settings, server, questions))
