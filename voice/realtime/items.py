@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from koe.voice.realtime.events import ProtocolError, new_id
 from koe.voice.tts.chunk import SpokenChunk, heard_text
 
 ItemStatus = Literal["in_progress", "completed", "incomplete"]
@@ -60,3 +61,20 @@ class AssistantItem:
         return {"id": self.id, "object": "realtime.item", "type": "message",
                 "role": "assistant", "status": self.status,
                 "content": [{"type": kind, "transcript": transcript}]}
+
+
+def user_item(item: object) -> UserItem:
+    """The user message a client adds with conversation.item.create (its input_text parts)."""
+    if not isinstance(item, dict) or item.get("type", "message") != "message":
+        raise ProtocolError("only message items are supported", "unsupported_item")
+    if item.get("role") != "user":
+        raise ProtocolError("only user messages can be added", "unsupported_item")
+    content = item.get("content")
+    parts = content if isinstance(content, list) else []
+    texts = [part["text"] for part in parts if isinstance(part, dict)
+             and part.get("type") == "input_text" and isinstance(part.get("text"), str)]
+    if not texts:
+        raise ProtocolError("a user message needs input_text content", "unsupported_item")
+    given = item.get("id")
+    return UserItem(given if isinstance(given, str) and given else new_id("item"),
+                    " ".join(texts), audio=False)

@@ -44,3 +44,9 @@ async def keep_heard(conversation: Conversation, item: AssistantItem, heard: str
             store.add_many([dataclasses.replace(record, interrupted=True, spoken=heard)])
 
     await asyncio.shield(asyncio.to_thread(rewrite))
+
+
+async def truncate(conversation: Conversation, item: AssistantItem, audio_end_ms: int) -> None:
+    """The client played `audio_end_ms` of the item (at most all of it): keep what was heard."""
+    item.truncated_ms = min(audio_end_ms, item.audio_ms)
+    await keep_heard(conversation, item, item.heard(item.truncated_ms))

@@ -31,8 +31,8 @@ from koe.voice.realtime.events import (
     new_id,
     parse_event,
 )
-from koe.voice.realtime.items import AssistantItem, UserItem
-from koe.voice.realtime.keeping import keep_heard
+from koe.voice.realtime.items import AssistantItem, UserItem, user_item
+from koe.voice.realtime.keeping import truncate
 from koe.voice.realtime.listening import InputAudio, to_ms
 from koe.voice.realtime.readahead import ReadAhead
 from koe.voice.realtime.response import Disconnected, Response, Send
@@ -210,22 +210,10 @@ class RealtimeSession:
 
     # -- conversation items --------------------------------------------------------------
     async def _create_item(self, received: dict) -> None:
-        item = received.get("item")
-        if not isinstance(item, dict) or item.get("type", "message") != "message":
-            raise ProtocolError("only message items are supported", "unsupported_item")
-        if item.get("role") != "user":
-            raise ProtocolError("only user messages can be added", "unsupported_item")
-        content = item.get("content")
-        texts = [part.get("text") for part in content if isinstance(part, dict)
-                 and part.get("type") == "input_text" and isinstance(part.get("text"), str)] \
-            if isinstance(content, list) else []
-        if not texts:
-            raise ProtocolError("a user message needs input_text content", "unsupported_item")
+        added = user_item(received.get("item"))
         if len(self.unanswered) >= MAX_UNANSWERED:
             raise ProtocolError(f"{MAX_UNANSWERED} items are waiting for a response already",
                                 "too_many_items")
-        added = UserItem(item.get("id") if isinstance(item.get("id"), str) else new_id("item"),
-                         " ".join(texts), audio=False)
         self.unanswered.append(added)
         await self._added(added)
 
@@ -246,8 +234,7 @@ class RealtimeSession:
                                 "invalid_value")
         if self.response is not None and self.response.item is item:
             await self.response.cancel("client_cancelled")
-        item.truncated_ms = min(end_ms, item.audio_ms)
-        await keep_heard(self.conversation, item, item.heard(item.truncated_ms))
+        await truncate(self.conversation, item, end_ms)
         await self.send(event("conversation.item.truncated", item_id=item.id,
                               content_index=0, audio_end_ms=item.truncated_ms))
 
@@ -289,20 +276,26 @@ class RealtimeSession:
         previous = self._work
 
         async def after() -> None:
-            await _settled(previous)
+            try:
+                await _settled(previous)
+            except asyncio.CancelledError:
+                work.close()  # never started
+                raise
             try:
                 await work
             except KoeError as exc:  # the models failed this turn; the session goes on
                 with contextlib.suppress(Disconnected):
                     await self.send(error_event(exc.message, "server_error", kind="server_error"))
+            except Disconnected:
+                pass  # the client is gone: nothing more to say
 
         self._work = asyncio.create_task(after())
 
 
 async def _settled(task: asyncio.Task[None] | None) -> None:
+    """Wait for `task` to end, however it ends; a cancellation of the waiter still counts."""
     if task is not None:
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.shield(task)
+        await asyncio.wait([task])
 
 
 def _turns(config: SessionConfig) -> tuple:
