@@ -124,12 +124,17 @@ class RealtimeAssistant:
         return conn
 
     async def _settle(self, reader: asyncio.Task[None]) -> None:
-        """The microphone ended: give the endpoint time to answer what it heard last."""
+        """The microphone ended: give the endpoint time to answer what it heard last, and
+        the last answer time to play and be kept."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.endpoint.reply_timeout
-        while (self._hearing or self._turn is not None) and loop.time() < deadline \
-                and not reader.done():
+        deadline = loop.time() + self.endpoint.reply_timeout  # for the words to come back
+        while not reader.done():
+            answering = self._turn is not None or self._tasks  # the turn's own deadline runs
+            if not answering and (not self._hearing or loop.time() > deadline):
+                break
             await asyncio.sleep(0.05)
+        if reader.done():
+            reader.result()  # an unexpected failure ends the loop, loudly
 
     async def _hear(self, chunk: AudioChunk) -> None:
         turn = self._turn
@@ -306,12 +311,14 @@ class RealtimeAssistant:
             self._turn = None
         if error is not None:
             await self._speaker.stop()
-        report = await turn.keep(self.conversation, error)
+        cut = turn.conclude(error)
+        self.reports.append(turn.report)  # first: the run may be ending as this is kept
+        await asyncio.shield(self.conversation.finish_draft(
+            turn.draft, spoken=turn.report.spoken, interrupted=cut))
         if error is not None:
             await self._trouble(error)
         self.gate.replied(self.now())
-        self.reports.append(report)
-        self.observe(TurnDone(self.now(), report))
+        self.observe(TurnDone(self.now(), turn.report))
         self.observe(StateChanged(self.now(), "listening"))
 
     async def _trouble(self, error: KoeError, aloud: bool = True) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from koe.config.errors import KoeError
 from koe.voice.assistant.report import TurnReport
 from koe.voice.audio.chunks import Played
-from koe.voice.conversation.conversation import Conversation, Draft
+from koe.voice.conversation.conversation import Draft
 from koe.voice.realtime.events import RATE
 from koe.voice.s2s.streamed import Script, StreamedChunk
 
@@ -73,17 +73,15 @@ class RealtimeTurn:
                or any(not p.complete for p in done))
         return spoken, cut
 
-    async def keep(self, conversation: Conversation, error: KoeError | None) -> TurnReport:
-        """Store the reply as heard (marked interrupted when cut short) and fill the report."""
+    def conclude(self, error: KoeError | None) -> bool:
+        """Fill the report with what was heard; whether the reply is kept as cut short."""
         report = self.report
         report.spoken, cut = self.heard()
         report.reply = self.draft.outcome.reply
         report.interrupted = self.interrupted or (cut and error is None)
         if error is not None:
             report.error = error.message
-        await conversation.finish_draft(self.draft, spoken=report.spoken,
-                                        interrupted=cut or error is not None)
-        return report
+        return cut or error is not None
 
     async def watch(self, seconds: float,
                     stalled: Callable[[RealtimeTurn], Awaitable[None]]) -> None:

@@ -43,6 +43,7 @@ class FakeRealtime:
     port: int = 0
     key: str = ""  # when set, a connection without this bearer key is refused (401)
     drop_first_after: float | None = None  # seconds after which the first session is cut
+    think_seconds: float = 0.0  # before each reply starts, as a slow model takes
     received: list[dict] = field(default_factory=list)
     headers: list[Headers] = field(default_factory=list)
     sessions: int = 0
@@ -111,6 +112,7 @@ class FakeRealtime:
 
     async def _reply(self, ws: ServerConnection, reply: Reply) -> None:
         response, item = f"resp_{uuid.uuid4().hex[:8]}", f"item_{uuid.uuid4().hex[:8]}"
+        await asyncio.sleep(self.think_seconds)
         await self._send(ws, "response.created", response={"id": response,
                                                            "status": "in_progress"})
         await self._send(ws, "conversation.item.created", item={"id": item, "role": "assistant"})

@@ -64,12 +64,13 @@ def test_koe_run_in_realtime_mode_through_koe_serve(tmp_path: Path, koe_serve: i
            "KOE_S2S_URL": f"http://127.0.0.1:{koe_serve}/v1", "KOE_S2S_REPLY_TIMEOUT": "120"}
     done = subprocess.run([sys.executable, "-m", "koe.voice", "run", "--mode", "realtime",
                            "--input", str(tmp_path / "q.wav"), "--output",
-                           str(tmp_path / "r.wav"), "--report", "-"], capture_output=True,
+                           str(tmp_path / "r.wav"), "--report", "-", "--verbose"],
+                          capture_output=True,
                           text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     turns = json.loads(done.stdout)["turns"]
-    assert len(turns) == 1
+    assert len(turns) == 1, done.stderr
     assert "hannah" in " ".join(normalise(turns[0]["transcript"]))
     assert turns[0]["memories"] and "Hannah" in turns[0]["memories"][0]
     assert turns[0]["first_audio"] > said[0].end

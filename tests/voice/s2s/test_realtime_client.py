@@ -119,3 +119,20 @@ def test_memories_barge_in_and_transcripts_over_beta_events(tmp_path: Path, turn
     assert kept[3].interrupted and kept[3].spoken == story.spoken
     assert kept[5].text.strip() == REPLIES[2]
     assert {r.source for r in kept} == {"voice"}
+
+
+def test_a_reply_that_comes_after_the_microphone_ended_is_played_and_kept(
+        tmp_path: Path) -> None:
+    """A slow endpoint answers once the input file is over: the run waits for the reply,
+    plays it whole and keeps both turns before it ends."""
+    settings = s2s_settings(tmp_path, "http://127.0.0.1:1/v1", dialect="beta")
+    question_file(tmp_path / "q.wav", [Line(QUESTIONS[0], 1.0)])
+    fake = FakeRealtime(QUESTIONS, [Reply(REPLIES[0], spoken(REPLIES[0]))], think_seconds=3.0)
+    reports = converse(settings, fake, tmp_path / "q.wav", tmp_path / "r.wav")
+
+    assert len(reports) == 1 and reports[0].spoken.strip() == REPLIES[0]
+    assert not reports[0].interrupted
+    with MemoryStore.open(settings.memory) as store:
+        kept = sorted(store.records(), key=lambda r: r.timestamp)
+    assert [(r.role, r.text.strip()) for r in kept] == [("user", QUESTIONS[0]),
+                                                        ("assistant", REPLIES[0])]
