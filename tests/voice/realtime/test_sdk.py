@@ -58,15 +58,16 @@ async def ask(base_url: str, questions: list[np.ndarray], beta: bool) -> list[An
 
 def test_the_ga_client_holds_a_spoken_conversation(served: Served,
                                                    voice: PiperSynthesizer) -> None:
-    questions = [spoken(voice, "What is the capital of France?"),
+    questions = [spoken(voice, "What is the capital of Japan?"),
                  spoken(voice, "And what is the capital of Italy?")]
     answers = asyncio.run(ask(served.base_url, questions, beta=False))
-    assert [(a.errors, a.status) for a in answers] == [([], "completed")] * 2
-    assert "paris" in words(answers[0].transcript)
-    assert "rome" in words(answers[1].transcript)
+    assert [(a.errors, a.status) for a in answers] == [([], "completed")] * 2, answers
+    said = [a.transcript for a in answers]
+    assert "tokyo" in words(said[0]) and "rome" in words(said[1]), said
     for answer in answers:
-        said = words(served.transcribe(np.concatenate(answer.chunks)))
-        assert len(said & words(answer.transcript)) >= len(words(answer.transcript)) / 2
+        heard = served.transcribe(np.concatenate(answer.chunks))
+        assert len(words(heard) & words(answer.transcript)) >= len(words(answer.transcript)) / 2, \
+            (heard, answer.transcript)
 
 
 def test_the_beta_client_speaks_the_beta_names(served: Served,
