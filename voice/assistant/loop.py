@@ -25,7 +25,7 @@ import numpy as np
 from koe.config.errors import KoeError
 from koe.config.schema import Settings
 from koe.voice.assistant.answer import Answer
-from koe.voice.assistant.events import Heard, LoopEvent, StateChanged, TurnDone
+from koe.voice.assistant.events import Heard, LoopEvent, Said, StateChanged, TurnDone
 from koe.voice.assistant.hearing import Hearing
 from koe.voice.assistant.interruption import BargeInListener
 from koe.voice.assistant.reply import Reply, ReplyMaker, Splitter, SpokenReply, Synthesizer
@@ -62,7 +62,7 @@ class Assistant:
         self.conversation = conversation
         self.synthesizer = synthesizer
         self.new_splitter = new_splitter
-        self.observe = observe
+        self._observer = observe
         self.read_ahead = read_ahead
         self.clean = clean or (lambda chunk: chunk)
         self.new_reply = new_reply or self._spoken_reply
@@ -79,6 +79,12 @@ class Assistant:
         self._prefill: asyncio.Task[None] | None = None
         self._prefilled_at = 0  # utterance samples read ahead last time
         self._utterance_start = 0.0  # when the utterance being heard began (stream seconds)
+
+    def observe(self, event: LoopEvent) -> None:
+        """Tell the observer; what koe says is noted too, so its echo is never a question."""
+        if isinstance(event, Said):
+            self.gate.said(event.text, event.at)
+        self._observer(event)
 
     def now(self) -> float:
         """Seconds on the input stream's clock: where the microphone is now."""

@@ -31,6 +31,7 @@ from typing import Literal
 
 from koe.config.schema import RunSettings
 from koe.voice.stt.wer import normalise
+from koe.voice.turns.own_voice import OwnVoice
 
 # For "hey koe": "hey cole", "hey go", "echo" score 0.88; "hey kay" 0.81, "hey joe" 0.75.
 MIN_SIMILARITY = 0.85
@@ -159,7 +160,7 @@ def strip_words(transcript: str, words: int) -> str:
     return rest[:1].upper() + rest[1:]
 
 
-AdmissionReason = Literal["always", "wake_phrase", "follow_up", "ignored", "empty"]
+AdmissionReason = Literal["always", "wake_phrase", "follow_up", "ignored", "empty", "echo"]
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,8 @@ class Admission:
 
     `reason`: "always" (no wake phrase is set), "wake_phrase" (it began with the phrase),
     "follow_up" (inside the window after a reply), "ignored" (no phrase, outside the window:
-    neither answer nor store it), "empty" (no words).
+    neither answer nor store it), "empty" (no words), "echo" (koe's own recent words, heard back:
+    see own_voice.py).
     """
 
     admitted: bool
@@ -200,6 +202,7 @@ class WakeGate:
         self.follow_up_seconds = settings.follow_up_seconds
         self.min_similarity = min_similarity
         self._open_until = float("-inf")
+        self.own_voice = OwnVoice()
 
     @property
     def enabled(self) -> bool:
@@ -213,6 +216,8 @@ class WakeGate:
         text = transcript.strip()
         if not normalise(text):
             return Admission(False, "", "empty")
+        if self.own_voice.is_echo(text, now):
+            return Admission(False, "", "echo")
         if not self.enabled:
             return Admission(True, text, "always")
         match = find_wake_phrase(self.phrase, text, self.min_similarity)
@@ -222,6 +227,10 @@ class WakeGate:
         if self.in_follow_up(now):
             return Admission(True, text, "follow_up")
         return Admission(False, "", "ignored")
+
+    def said(self, text: str, now: float) -> None:
+        """koe started saying `text` at `now`: its echo is not to be taken for a question."""
+        self.own_voice.said(text, now)
 
     def replied(self, now: float) -> None:
         """A reply ended (played whole or interrupted) at `now`: open the follow-up window."""
