@@ -68,6 +68,10 @@ class RealtimeServer:
     def _check(self, connection: ServerConnection, request: Request) -> HttpResponse | None:
         if urlsplit(request.path).path.rstrip("/") not in PATHS:
             return connection.respond(HTTPStatus.NOT_FOUND, "koe serves /v1/realtime\n")
+        if "websocket" not in (request.headers.get("Upgrade") or "").lower():
+            # A browser or curl: an answer, not a failed handshake's traceback in the log.
+            return connection.respond(HTTPStatus.UPGRADE_REQUIRED, "koe serves the Realtime "
+                                      "protocol here: connect with a WebSocket client\n")
         if not self.access.allows(request.headers.get("Authorization")):
             return connection.respond(HTTPStatus.UNAUTHORIZED, "a valid bearer token is "
                                       "needed: Authorization: Bearer <key>\n")

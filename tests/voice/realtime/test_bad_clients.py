@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
@@ -110,3 +111,11 @@ def test_bound_elsewhere_it_needs_the_bearer_key(served: Served,
     finally:
         served.call(guarded.stop())
 
+
+
+def test_a_plain_http_request_is_told_to_use_a_websocket(
+        served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"http://127.0.0.1:{served.realtime_port}/v1/realtime"
+    answer = httpx.get(url, timeout=30)
+    assert answer.status_code == 426 and "WebSocket" in answer.text
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback in the server's log
