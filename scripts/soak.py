@@ -83,7 +83,7 @@ class Tally:
     interruptions: list[Interruption] = field(default_factory=list)
     missed_barge_ins: int = 0
     false_barge_ins: int = 0
-    rss: list[tuple[int, float]] = field(default_factory=list)
+    rss: list[tuple[int, float, float]] = field(default_factory=list)  # turns, koe, server MB
 
 
 class Soak:
@@ -190,7 +190,8 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
 
     async def sample() -> None:
         while True:
-            tally.rss.append((len(tally.reports), rss_mb(os.getpid())))
+            koe = rss_mb(os.getpid(), children=False)
+            tally.rss.append((len(tally.reports), koe, rss_mb(os.getpid()) - koe))
             await asyncio.sleep(SAMPLE_SECONDS)
 
     sampler = asyncio.create_task(sample())
@@ -212,10 +213,10 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
         await parts.close(summarize=False)
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of `pid` and all its descendants, in MB."""
+def rss_mb(pid: int, children: bool = True) -> float:
+    """Resident memory of `pid` and (with `children`) all its descendants, in MB."""
     total = 0
-    for p in [pid, *descendants(pid)]:
+    for p in [pid, *(descendants(pid) if children else [])]:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -263,13 +264,15 @@ def summary(tally: Tally, settings: Settings, minutes: float) -> None:
     if latencies:
         print(f"voice to voice: p50 {percentile(latencies, 0.5):.2f} s, "
               f"p95 {percentile(latencies, 0.95):.2f} s, mean {statistics.mean(latencies):.2f} s")
-    warm = [mb for turns, mb in tally.rss if turns >= WARM_UP_TURNS] or [mb for _, mb in tally.rss]
+    warm = [row for row in tally.rss if row[0] >= WARM_UP_TURNS] or tally.rss
     if warm:
-        print(f"RSS (koe + LLM server): after {WARM_UP_TURNS} turns {warm[0]:.0f} MB, at the end "
-              f"{warm[-1]:.0f} MB (growth {warm[-1] - warm[0]:+.0f} MB), peak "
-              f"{max(mb for _, mb in tally.rss):.0f} MB")
-        for turns, mb in tally.rss[:: max(1, len(tally.rss) // 12)]:
-            print(f"  after {turns:3d} turns: {mb:.0f} MB")
+        (_, koe0, server0), (_, koe1, server1) = warm[0], warm[-1]
+        print(f"RSS after {WARM_UP_TURNS} turns and at the end: koe {koe0:.0f} -> {koe1:.0f} MB "
+              f"({koe1 - koe0:+.0f}), language model server {server0:.0f} -> {server1:.0f} MB "
+              f"({server1 - server0:+.0f}); whole assistant at the peak "
+              f"{max(k + s for _, k, s in tally.rss):.0f} MB")
+        for turns, koe, server in tally.rss[:: max(1, len(tally.rss) // 12)]:
+            print(f"  after {turns:3d} turns: koe {koe:.0f} MB, server {server:.0f} MB")
     for crash in tally.crashes:
         print(crash)
 
