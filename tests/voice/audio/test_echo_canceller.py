@@ -193,4 +193,4 @@ def test_a_speaker_placing_its_audio_anew_gets_a_fresh_canceller(engine: str) ->
     start = second_at + rooms[1].delay
     echo = slice(start, start + RATE)  # the first second: no time to learn
     assert ratio_db(heard[echo], left[echo]) >= MIN_ERLE_DB
-    assert voiced(left)[frames(start, start + RATE)].mean() < 0.05
+    assert voiced(left)[frames(start, start + RATE)].mean() < 0.15
