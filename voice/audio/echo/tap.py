@@ -115,7 +115,6 @@ class DeviceTap:
             self.flush()  # the count and the clock part ways here: place afresh
             self._shift = None
             self._estimates.clear()
-            self.far.moved()
         self._note(dac_time, shift)
         if self._run_position is not None and index != self._next_index:
             self.flush()  # silence in between: the next block starts a new run
