@@ -16,13 +16,14 @@ import subprocess
 import tempfile
 import threading
 import uuid
-import wave
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from koe.voice.audio.wav import write_wav
 
 RATE = 16_000  # what the recorder and injector use
 # The virtual speaker's monitor and the microphone's feed, as scripts/virtual-audio.sh names them.
@@ -131,11 +132,7 @@ async def inject(sink: str, pcm: np.ndarray, env: dict[str, str]) -> None:
     name = f"koe-test-{uuid.uuid4().hex}"
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "signal.wav"
-        with wave.open(str(path), "wb") as f:
-            f.setnchannels(1)
-            f.setsampwidth(2)
-            f.setframerate(RATE)
-            f.writeframes(pcm.astype("<i2").tobytes())
+        write_wav(path, pcm.astype(np.int16), RATE)
         await _pactl(env, "upload-sample", str(path), name)
     await _pactl(env, "play-sample", name, sink)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import wave
 from pathlib import Path
@@ -11,18 +12,26 @@ import numpy as np
 from koe.config.errors import AudioError
 
 
+def wav_bytes(pcm: np.ndarray, sample_rate: int) -> bytes:
+    """int16 mono samples as the bytes of a WAV file."""
+    if pcm.dtype != np.int16 or pcm.ndim != 1:
+        raise TypeError(f"a WAV file takes 1-D int16 samples, got {pcm.ndim}-D {pcm.dtype}")
+    out = io.BytesIO()
+    with wave.open(out, "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(sample_rate)
+        f.writeframes(pcm.astype("<i2").tobytes())
+    return out.getvalue()
+
+
 def write_wav(path: str | Path, pcm: np.ndarray, sample_rate: int) -> Path:
     """Write int16 mono samples; replaces `path` only once the file is complete."""
     path = Path(path)
-    if pcm.dtype != np.int16 or pcm.ndim != 1:
-        raise TypeError(f"write_wav takes 1-D int16 samples, got {pcm.ndim}-D {pcm.dtype}")
+    data = wav_bytes(pcm, sample_rate)
     partial = path.with_name(path.name + ".partial")
     try:
-        with wave.open(str(partial), "wb") as f:
-            f.setnchannels(1)
-            f.setsampwidth(2)
-            f.setframerate(sample_rate)
-            f.writeframes(pcm.astype("<i2").tobytes())
+        partial.write_bytes(data)
         os.replace(partial, path)
     except OSError as exc:
         partial.unlink(missing_ok=True)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 import time
-import wave
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -25,6 +23,7 @@ from aiohttp.typedefs import Handler
 from koe.config.errors import KoeError
 from koe.voice.assistant.reply import END, ReplyFailed
 from koe.voice.audio.resample import resample
+from koe.voice.audio.wav import wav_bytes
 from koe.voice.realtime.access import Access
 from koe.voice.realtime.cascade import Cascade
 from koe.voice.realtime.chat_request import ChatRequest, ChatRequestError, read_request
@@ -186,7 +185,8 @@ class _Turn:
 def _completion(turn: _Turn, pcm: np.ndarray) -> dict:
     message: dict = {"role": "assistant", "content": None, "refusal": None}
     if turn.asked.wants_audio:
-        data = _wav(pcm) if turn.asked.audio_format == "wav" else pcm.astype("<i2").tobytes()
+        wav = turn.asked.audio_format == "wav"
+        data = wav_bytes(pcm, RATE) if wav else pcm.astype("<i2").tobytes()
         message["audio"] = {"id": turn.item.id, "data": base64.b64encode(data).decode("ascii"),
                             "transcript": turn.item.transcript,
                             "expires_at": int(time.time()) + EXPIRES_SECONDS}
@@ -195,16 +195,6 @@ def _completion(turn: _Turn, pcm: np.ndarray) -> dict:
     return {"id": turn.id, "object": "chat.completion", "created": turn.created,
             "model": turn.asked.model,
             "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
-
-
-def _wav(pcm: np.ndarray) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE)
-        wav.writeframes(pcm.astype("<i2").tobytes())
-    return out.getvalue()
 
 
 def _error(status: int, message: str, *, param: str | None = None, code: str | None = None,

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
-import wave
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -21,6 +19,7 @@ import numpy as np
 
 from koe.config.errors import one_line
 from koe.voice.audio.files import SAMPLE_RATE
+from koe.voice.audio.wav import wav_bytes
 from koe.voice.conversation.conversation import Conversation, Draft
 from koe.voice.llm.errors import MalformedReply
 from koe.voice.llm.sse import SseDecoder, bounded_lines
@@ -41,13 +40,7 @@ MAX_LINE_CHARS = 4_000_000  # one event holds a few seconds of base64 audio at m
 
 def wav_base64(pcm: np.ndarray, rate: int = SAMPLE_RATE) -> str:
     """int16 mono samples as a base64 WAV file."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(rate)
-        f.writeframes(pcm.astype("<i2").tobytes())
-    return base64.b64encode(out.getvalue()).decode("ascii")
+    return base64.b64encode(wav_bytes(pcm, rate)).decode("ascii")
 
 
 def request_body(endpoint: S2sEndpoint, draft: Draft, pcm: np.ndarray) -> dict[str, Any]:
