@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from soak_plan import Utterance, plan
+from soak_tape import Tape
 
 from koe.config.schema import MemorySettings, RunSettings, Settings
 from koe.memory.store import MemoryStore
@@ -82,6 +83,7 @@ class Tally:
     crashes: list[str] = field(default_factory=list)
     interruptions: list[Interruption] = field(default_factory=list)
     missed_barge_ins: int = 0
+    stories_over_early: int = 0  # replies that ended before the user could talk over them
     false_barge_ins: int = 0
     rss: list[tuple[int, float, float]] = field(default_factory=list)  # turns, koe, server MB
 
@@ -156,20 +158,30 @@ class Soak:
             self.tally.hung += 1
             return
         await asyncio.sleep(random.uniform(1.0, 3.0))
-        cut = Interruption(*await self.say(assistant, utterance.interruption))
-        self.tally.interruptions.append(cut)
-        story = await self.next_turn()
-        if story is not None and (story.barge_in is None or story.barge_in < cut.at - 0.2):
-            self.tally.missed_barge_ins += story.barge_in is None
+        cut = None
+        if not self.turns.empty():  # the story was over (or cut short) before the user spoke
+            story = self.turns.get_nowait()
+            self.tally.stories_over_early += 1
+            print(f"  the story ended before the user cut in: {story.spoken!r}")
             self.tally.false_barge_ins += story.barge_in is not None
+            await self.say(assistant, utterance.interruption)
+        else:
+            cut = Interruption(*await self.say(assistant, utterance.interruption))
+            self.tally.interruptions.append(cut)
+            story = await self.next_turn()
+            if story is not None and (story.barge_in is None or story.barge_in < cut.at - 0.2):
+                self.tally.missed_barge_ins += story.barge_in is None
+                self.tally.false_barge_ins += story.barge_in is not None
         answer = await self.next_turn()
         if answer is not None and answer.barge_in is not None:
             self.tally.false_barge_ins += 1
-        cut.stop_latency = witness.went_quiet(cut.pcm, cut.at, cut.voice_offset)
+        if cut is not None:
+            cut.stop_latency = witness.went_quiet(cut.pcm, cut.at, cut.voice_offset)
 
 
 async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utterance],
-               voices: dict[str, tuple[np.ndarray, float]], tally: Tally) -> None:
+               voices: dict[str, tuple[np.ndarray, float]], tally: Tally,
+               record: Path | None = None) -> None:
     # Imported once the virtual devices exist: PortAudio looks for devices when it loads.
     from koe.voice.assistant.loop import Assistant
     from koe.voice.assistant.parts import Parts
@@ -183,10 +195,11 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
     far = FarEnd()
     canceller = open_canceller(far, "auto")
     witness = Witness(far, canceller.near)
+    tape = Tape(record, far, witness) if record else None
     parts = await Parts.load(settings)
     driver = Soak(settings, voices, audio, tally)
     assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
-                          SentenceSplitter, observe=driver.observe, clean=witness)
+                          SentenceSplitter, observe=driver.observe, clean=tape or witness)
 
     async def sample() -> None:
         while True:
@@ -210,6 +223,8 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
                 loop.cancel()
     finally:
         sampler.cancel()
+        if tape is not None:
+            tape.close()
         await parts.close(summarize=False)
 
 
@@ -255,7 +270,8 @@ def summary(tally: Tally, settings: Settings, minutes: float) -> None:
           f"turns no one asked for: {tally.unexpected}")
     stops = [c.stop_latency for c in tally.interruptions if c.stop_latency is not None]
     print(f"barge-in: {len(tally.interruptions)} interruptions, {tally.missed_barge_ins} missed, "
-          f"{tally.false_barge_ins} false (koe's own voice or no one speaking)")
+          f"{tally.false_barge_ins} false (koe's own voice or no one speaking); "
+          f"{tally.stories_over_early} stories over before the user cut in")
     if stops:
         print(f"  quiet after the user's onset: p50 {percentile(stops, 0.5) * 1000:.0f} ms, "
               f"p95 {percentile(stops, 0.95) * 1000:.0f} ms, max {max(stops) * 1000:.0f} ms "
@@ -282,6 +298,8 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--echo", default="100,0.5", metavar="DELAY_MS,GAIN")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--record", action="store_true",
+                        help="write mic.wav, played.wav and cleaned.wav beside turns.json")
     args = parser.parse_args()
     random.seed(args.seed)
     delay_ms, gain = args.echo.split(",")
@@ -302,7 +320,8 @@ def main() -> None:
     with start_virtual_audio(work / "pa", SCRIPT) as audio:
         os.environ.update(audio.env)
         with echo_path(audio, int(delay_ms), float(gain)):
-            asyncio.run(soak(settings, audio, utterances, voices, tally))
+            asyncio.run(soak(settings, audio, utterances, voices, tally,
+                             work if args.record else None))
     with open(work / "turns.json", "w", encoding="utf-8") as out:
         write_report(tally.reports, out)
     summary(tally, settings, (time.monotonic() - began) / 60)

@@ -51,7 +51,10 @@ class BargeInListener:
             self.echo_heard += chunk.seconds
         rule = self._settled if self.echo_heard >= SETTLE_SECONDS else self._settling
         decided = None
-        for frame in self._framer.frames(chunk.pcm):
+        # What the canceller judged its own echo is silence to the rule (and to the VAD, whose
+        # sense of the room it would skew); the audio is kept as heard, for the transcript.
+        heard = np.zeros_like(chunk.pcm) if chunk.echo else chunk.pcm
+        for frame in self._framer.frames(heard):
             for each in (self._settled, self._settling):  # both keep time; one decides
                 hit = each.process(frame.samples, frame.is_speech, self._position)
                 if each is rule:

@@ -24,6 +24,9 @@ FRAME_SAMPLES = 480  # 30 ms at 16 kHz: what the VAD takes; a multiple of the AE
 class AudioChunk:
     pcm: np.ndarray  # int16, mono, SAMPLE_RATE
     position: int  # stream sample index of pcm[0]
+    # The echo canceller judged what is left in it koe's own echo (see echo/leak.py): no one
+    # is talking over koe in it, though its audio is kept as it is for the words around it.
+    echo: bool = False
 
     @property
     def end(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from koe.config.schema import ListenSettings
@@ -61,3 +63,17 @@ def test_koe_speaking_teaches_the_canceller() -> None:
     silence = np.zeros(int(SETTLE_SECONDS * SAMPLE_RATE) + FRAME_SAMPLES, dtype=np.int16)
     first_barge_in(listener, chunks(silence), speaking=True)
     assert listener.echo_heard >= SETTLE_SECONDS
+
+
+def test_what_the_canceller_marked_as_its_echo_never_interrupts_but_is_kept() -> None:
+    listener = BargeInListener(ListenSettings())
+    listener.echo_heard = SETTLE_SECONDS
+    listener.start(0)
+    words = speech(1.0)
+    marked = [replace(chunk, echo=True) for chunk in chunks(words)]
+    assert first_barge_in(listener, marked, speaking=True) is None
+    start, audio = listener.audio_from(0)
+    assert start == 0 and np.array_equal(audio[:words.size], words)  # kept as heard
+    # The same words, not marked, are the user talking over koe.
+    listener.start(marked[-1].end)
+    assert first_barge_in(listener, chunks(words, start=marked[-1].end), True) is not None

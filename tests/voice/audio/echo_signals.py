@@ -7,11 +7,12 @@ from functools import cache
 
 import numpy as np
 
-from koe.config.schema import TtsSettings
+from koe.config.schema import ListenSettings, TtsSettings
 from koe.voice.audio.chunks import FRAME_SAMPLES, AudioChunk
 from koe.voice.audio.echo.canceller import EchoCanceller
 from koe.voice.audio.resample import resample
 from koe.voice.tts.synthesizer import PiperSynthesizer
+from koe.voice.turns.barge_in import BargeInRule
 from koe.voice.turns.vad import VadFramer
 
 RATE = 16_000
@@ -40,6 +41,17 @@ def spoken_16k(text: str) -> np.ndarray:
 def voiced(pcm: np.ndarray) -> np.ndarray:
     """webrtcvad's verdict (with koe's level check) for each 30 ms frame."""
     return np.array([f.is_speech for f in VadFramer(2, 30).frames(pcm)], dtype=bool)
+
+
+def barge_in_at(pcm: np.ndarray) -> int | None:
+    """Where the barge-in rule (koe's settings) decides, hearing `pcm` from its start."""
+    rule = BargeInRule.from_settings(ListenSettings())
+    position = 0
+    for frame in VadFramer(2, 30).frames(pcm):
+        if rule.process(frame.samples, frame.is_speech, position) is not None:
+            return position
+        position += frame.samples
+    return None
 
 
 def frames(start: int, end: int) -> slice:

@@ -8,8 +8,9 @@
         clean = canceller.near(chunk)                # same length and position, echo removed
 
 `near()` must see every chunk, in order, speaking or not: the canceller keeps a model of the
-room that silence on the far end keeps current. `NoCanceller` (barge_in = false) passes the
-microphone through untouched.
+room that silence on the far end keeps current. What AEC3 lets through now and then (see
+leak.py) is marked chunk by chunk (`AudioChunk.echo`), so barge-in does not take it for the
+user. `NoCanceller` (barge_in = false) passes the microphone through untouched.
 
 AEC3 finds the echo by itself up to about 0.5 s behind what was played (measured: 46 dB
 removed at 500 ms, 6 dB at 600 ms). A longer path (a Bluetooth speaker, a TV's sound) is
@@ -28,6 +29,7 @@ from koe.config.errors import AudioError, one_line
 from koe.voice.audio.chunks import AudioChunk
 from koe.voice.audio.echo.engines import FRAME, Engine, LivekitEngine, WebrtcAudioEngine
 from koe.voice.audio.echo.farend import FarEnd
+from koe.voice.audio.echo.leak import LeakDetector
 from koe.voice.audio.files import SAMPLE_RATE
 
 EngineName = Literal["auto", "livekit", "webrtc-audio", "none"]
@@ -54,6 +56,7 @@ class FrameCanceller:
     far: FarEnd
     _engine: Engine = field(repr=False)
     lag: int = 0  # the echo path's bulk delay in samples: the far end is read this much earlier
+    leaks: LeakDetector | None = None  # marks the echo AEC3 lets through (None: never marked)
     _placements: int = field(default=0, repr=False)
 
     @property
@@ -77,7 +80,9 @@ class FrameCanceller:
         for start in range(0, len(near), FRAME):
             stop = start + FRAME
             out[start:stop] = self._engine.process(near[start:stop], far[start:stop])
-        return AudioChunk(out[:count], chunk.position)
+        out = out[:count]
+        echo = self.leaks is not None and self.leaks.leaked(chunk.pcm, out, chunk.position)
+        return AudioChunk(out, chunk.position, echo)
 
 
 @dataclass
@@ -92,9 +97,11 @@ class NoCanceller:
         return chunk
 
 
-def open_canceller(far: FarEnd, engine: str = "auto", delay_ms: float = 0.0) -> EchoCanceller:
+def open_canceller(far: FarEnd, engine: str = "auto", delay_ms: float = 0.0,
+                   mark_leaks: bool = True) -> EchoCanceller:
     """A canceller reading `far`: "livekit", "webrtc-audio", "none", or "auto" (the first
-    that loads); `delay_ms`: the echo path's bulk delay, for paths longer than FIND_MS.
+    that loads); `delay_ms`: the echo path's bulk delay, for paths longer than FIND_MS;
+    `mark_leaks`: mark what AEC3 lets through as echo (off: measure AEC3 alone).
     AudioError in one line when the one asked for cannot load."""
     if not 0 <= delay_ms <= MAX_BULK_MS:
         raise AudioError(f"echo delay {delay_ms:g} ms is outside 0-{MAX_BULK_MS}",
@@ -109,7 +116,9 @@ def open_canceller(far: FarEnd, engine: str = "auto", delay_ms: float = 0.0) -> 
     failures = []
     for name in names:
         try:
-            return FrameCanceller(far, makers[name](), round(delay_ms * SAMPLE_RATE / 1000))
+            lag = round(delay_ms * SAMPLE_RATE / 1000)
+            leaks = LeakDetector(far, lag) if mark_leaks else None
+            return FrameCanceller(far, makers[name](), lag, leaks)
         except (ImportError, OSError, RuntimeError) as exc:
             failures.append(f"{name}: {one_line(str(exc), 120)}")
     package = {"livekit": "livekit", "webrtc-audio": "pywebrtc-audio"}

@@ -114,6 +114,6 @@ async def probe_devices(settings: AudioSettings, engine: str = "auto") -> EchoRe
     from koe.voice.audio.speaker import Speaker
 
     far = FarEnd()
-    canceller = open_canceller(far, engine)
+    canceller = open_canceller(far, engine, mark_leaks=False)
     return await probe_echo(Microphone.from_settings(settings),
                             Speaker.from_settings(settings, far=far), far, canceller)
