@@ -20,6 +20,10 @@ KEEP_SECONDS = 2.0
 # 15 simulated rooms, a cold one caused false barge-ins in the first ~2 s of speech. Until it
 # has heard this much, barge-in asks for clearer speech.
 SETTLE_SECONDS = 3.0
+# AEC3 turns the first syllable of a user cutting in down with the echo, and the leak check may
+# then take it for echo: the interruption is heard from up to this much earlier than the onset
+# the rule found, over chunks taken for echo.
+REACH_BACK_SECONDS = 0.3
 SETTLING_VOICED_SECONDS = 0.35
 SETTLING_WINDOW_SECONDS = 0.5
 
@@ -61,6 +65,19 @@ class BargeInListener:
                     decided = decided or hit
             self._position += frame.samples
         return decided
+
+    def interruption(self, hit: BargeIn) -> tuple[int, np.ndarray]:
+        """The user's words as kept, and where they start: from the pre-roll before the onset
+        the rule found, or from before the chunks taken for echo just ahead of it."""
+        onset = hit.speech_sample
+        earliest = onset - samples_of(REACH_BACK_SECONDS)
+        for chunk in reversed(self._recent):
+            if chunk.position >= onset:
+                continue  # heard after the onset
+            if not chunk.echo or chunk.end < onset or chunk.position < earliest:
+                break
+            onset = chunk.position
+        return self.audio_from(onset - samples_of(self.listen.pre_roll_seconds))
 
     def audio_from(self, sample: int) -> tuple[int, np.ndarray]:
         """The kept audio from `sample` (or the oldest kept, if later) to now, and where it

@@ -25,6 +25,7 @@ import numpy as np
 from koe.config.errors import KoeError
 from koe.config.schema import Settings
 from koe.voice.assistant.answer import Answer
+from koe.voice.assistant.clock import Cleaner, MicrophoneClock
 from koe.voice.assistant.events import Heard, LoopEvent, Said, StateChanged, TurnDone
 from koe.voice.assistant.hearing import Hearing
 from koe.voice.assistant.interruption import BargeInListener
@@ -36,15 +37,11 @@ from koe.voice.audio.files import SAMPLE_RATE
 from koe.voice.conversation.conversation import Conversation
 from koe.voice.turns.barge_in import BargeIn
 from koe.voice.turns.events import SpeechEnded, SpeechPaused, SpeechResumed, SpeechStarted
-from koe.voice.turns.pcm import samples_of
 from koe.voice.turns.segmenter import Segmenter
 from koe.voice.turns.wake import ACKNOWLEDGEMENT, WakeGate
 
 # Read ahead (prefill) at most this often while the user speaks, and only after this much.
 PREFILL_EVERY_SECONDS = 1.5
-
-# The microphone after echo cancellation (identity when there is none).
-Cleaner = Callable[[AudioChunk], AudioChunk]
 
 
 class Assistant:
@@ -71,8 +68,7 @@ class Assistant:
         self.gate = WakeGate(settings.run)
         self.barge_in = BargeInListener(settings.listen) if settings.listen.barge_in else None
         self._speaker: AudioSink | None = None
-        self._position = 0  # stream samples received so far
-        self._received_at = 0.0  # loop time when they were
+        self.clock = MicrophoneClock()
         self._speculation: Speculation | None = None
         self._answer: Answer | None = None  # while koe answers (until it stops or is cut off)
         self._turn: asyncio.Task[None] | None = None  # the last answer's task
@@ -88,8 +84,7 @@ class Assistant:
 
     def now(self) -> float:
         """Seconds on the input stream's clock: where the microphone is now."""
-        since = asyncio.get_running_loop().time() - self._received_at
-        return self._position / SAMPLE_RATE + max(0.0, since)
+        return self.clock.now()
 
     # -- the loop -----------------------------------------------------------------------
     async def run(self, microphone: AudioSource, speaker: AudioSink) -> list[TurnReport]:
@@ -97,15 +92,11 @@ class Assistant:
         again after a device was lost, it starts afresh on the new microphone's clock."""
         self._speaker = speaker
         self._turn = self._answer = None
-        self._position = 0
         self.segmenter.reset(at_sample=0)
         self.observe(StateChanged(0.0, "listening"))
         try:
-            async for chunk in microphone.chunks():
-                self._position = chunk.end
-                self._received_at = asyncio.get_running_loop().time()
-                speaker.sync(chunk.end)
-                await self._hear(self.clean(chunk))
+            async for chunk in self.clock.follow(microphone, speaker, self.clean):
+                await self._hear(chunk)
             if self._answer is None:
                 for event in self.segmenter.finish():
                     await self._on(event)
@@ -147,8 +138,7 @@ class Assistant:
         answer.report.barge_in = hit.speech_sample / SAMPLE_RATE
         answer.report.stopped = self.now()
         self.gate.replied(self.now())
-        start, audio = self.barge_in.audio_from(
-            hit.speech_sample - samples_of(self.settings.listen.pre_roll_seconds))
+        start, audio = self.barge_in.interruption(hit)
         self.segmenter.reset(at_sample=start)
         self.observe(StateChanged(self.now(), "hearing"))
         for event in self.segmenter.feed(audio):
@@ -222,7 +212,7 @@ class Assistant:
         self._answer = Answer(self.conversation, self.synthesizer, self._speaker, report,
                               self.now, self.observe, self.settings.run.speak_errors)
         if self.barge_in is not None:
-            self.barge_in.start(self._position)
+            self.barge_in.start(self.clock.position)
         self.observe(StateChanged(self.now(), "thinking"))
         self._turn = asyncio.create_task(self._run_answer(self._answer, speculation))
 

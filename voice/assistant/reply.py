@@ -59,21 +59,21 @@ class Reply(Protocol):
 ReplyMaker = Callable[[str, np.ndarray], Reply]
 
 
-class SpokenReply:
-    def __init__(self, conversation: Conversation, synthesizer: Synthesizer,
-                 new_splitter: Callable[[], Splitter], clock: Callable[[], float]) -> None:
+class DraftedReply:
+    """The part every producer of a `Reply` shares: a task drafts the turn (memories recalled,
+    prompt built), then `_speak`s it onto `chunks`; a failure is queued for the loop to say,
+    and END closes the queue whatever happened."""
+
+    def __init__(self, conversation: Conversation, clock: Callable[[], float]) -> None:
         self.conversation = conversation
-        self.synthesizer = synthesizer
-        self.new_splitter = new_splitter
         self.clock = clock
         # The draft (memories recalled, prompt built) once it exists; the loop confirms it.
         self.drafted: asyncio.Future[Draft] = asyncio.get_running_loop().create_future()
         self.chunks: asyncio.Queue[SpokenChunk | ReplyFailed | None] = asyncio.Queue()
         self.first_token: float | None = None
-        self.first_audio_ready: float | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def start(self, question: str) -> None:
+    def _begin(self, question: str) -> None:
         self._task = asyncio.create_task(self._produce(question))
 
     async def cancel(self, played_seconds: float | None = None) -> None:
@@ -83,24 +83,47 @@ class SpokenReply:
                 await self._task
         self.drafted.cancel()
 
+    def _token_arrived(self) -> None:
+        if self.first_token is None:
+            self.first_token = self.clock()
+
     async def _produce(self, question: str) -> None:
         try:
             draft = await self.conversation.draft(question)
             self.drafted.set_result(draft)
-            splitter = self.new_splitter()
-            async for delta in self.conversation.stream_draft(draft):
-                if self.first_token is None:
-                    self.first_token = self.clock()
-                for text in splitter.feed(delta):
-                    await self._synthesize(text)
-            for text in splitter.flush():
-                await self._synthesize(text)
+            await self._speak(draft)
         except KoeError as exc:
             if not self.drafted.done():
                 self.drafted.set_exception(exc)
             await self.chunks.put(ReplyFailed(exc))
         finally:
             await self.chunks.put(END)
+
+    async def _speak(self, draft: Draft) -> None:
+        raise NotImplementedError
+
+
+class SpokenReply(DraftedReply):
+    """koe's own reply: the model's deltas, cut into sentences, spoken by Piper."""
+
+    def __init__(self, conversation: Conversation, synthesizer: Synthesizer,
+                 new_splitter: Callable[[], Splitter], clock: Callable[[], float]) -> None:
+        super().__init__(conversation, clock)
+        self.synthesizer = synthesizer
+        self.new_splitter = new_splitter
+        self.first_audio_ready: float | None = None
+
+    def start(self, question: str) -> None:
+        self._begin(question)
+
+    async def _speak(self, draft: Draft) -> None:
+        splitter = self.new_splitter()
+        async for delta in self.conversation.stream_draft(draft):
+            self._token_arrived()
+            for text in splitter.feed(delta):
+                await self._synthesize(text)
+        for text in splitter.flush():
+            await self._synthesize(text)
 
     async def _synthesize(self, text: str) -> None:
         chunk = await asyncio.to_thread(self.synthesizer.speak, text)

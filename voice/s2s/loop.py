@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from koe.config.schema import Settings
+from koe.voice.assistant.clock import Cleaner
 from koe.voice.assistant.events import LoopEvent
-from koe.voice.assistant.loop import Assistant, Cleaner
+from koe.voice.assistant.loop import Assistant
 from koe.voice.assistant.parts import Parts
 from koe.voice.s2s.audio_chat import AudioChat
 from koe.voice.s2s.endpoint import S2sEndpoint

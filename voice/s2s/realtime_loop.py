@@ -26,6 +26,7 @@ import numpy as np
 from koe.config.errors import KoeError
 from koe.config.schema import Settings
 from koe.voice.assistant.answer import Answer
+from koe.voice.assistant.clock import Cleaner, MicrophoneClock
 from koe.voice.assistant.events import Heard, LoopEvent, Said, StateChanged, TurnDone
 from koe.voice.assistant.interruption import BargeInListener
 from koe.voice.assistant.reply import Synthesizer
@@ -45,11 +46,9 @@ from koe.voice.s2s.realtime_connection import (
 from koe.voice.s2s.realtime_turn import RealtimeTurn
 from koe.voice.s2s.streamed import memory_block_of
 from koe.voice.s2s.uplink import Uplink
-from koe.voice.turns.pcm import samples_of
 from koe.voice.turns.wake import WakeGate
 
 RECONNECT_SECONDS = 2.0  # between attempts to reach a lost endpoint
-Cleaner = Callable[[AudioChunk], AudioChunk]
 
 
 class RealtimeAssistant:
@@ -73,15 +72,13 @@ class RealtimeAssistant:
         self._hearing = False  # the endpoint heard speech that has not been answered yet
         self._speech = (0.0, 0.0, 0.0)  # start, end, endpoint of the last utterance
         self._uplink = Uplink()  # the microphone to the endpoint, and the endpoint's times
-        self._position = 0
-        self._received_at = 0.0
+        self.clock = MicrophoneClock()
         self._tasks: set[asyncio.Task[None]] = set()  # a turn's watch and its ending
         self._responses: set[str] = set()  # ids of responses already answered or cancelled
 
     def now(self) -> float:
-        """Seconds on the input stream's clock."""
-        since = asyncio.get_running_loop().time() - self._received_at
-        return self._position / SAMPLE_RATE + max(0.0, since)
+        """Seconds on the input stream's clock: where the microphone is now."""
+        return self.clock.now()
 
     @property
     def instructions(self) -> str:
@@ -92,16 +89,12 @@ class RealtimeAssistant:
         """Converse until the microphone ends or the task is cancelled; an endpoint that
         cannot be reached at the start is an S2sError."""
         self._speaker = speaker
-        self._position = 0
         self._conn = await self._connect()
         reader = asyncio.create_task(self._read())
         self.observe(StateChanged(0.0, "listening"))
         try:
-            async for chunk in microphone.chunks():
-                self._position = chunk.end
-                self._received_at = asyncio.get_running_loop().time()
-                speaker.sync(chunk.end)
-                await self._hear(self.clean(chunk))
+            async for chunk in self.clock.follow(microphone, speaker, self.clean):
+                await self._hear(chunk)
                 if reader.done():
                     reader.result()  # an unexpected failure ends the loop, loudly
             await self._settle(reader)
@@ -143,8 +136,7 @@ class RealtimeAssistant:
         elif self.barge_in is not None and \
                 (hit := self.barge_in.feed(chunk, turn.speaking)) is not None:
             await self._interrupt(turn, hit.speech_sample / SAMPLE_RATE)
-            start, audio = self.barge_in.audio_from(
-                hit.speech_sample - samples_of(self.settings.listen.pre_roll_seconds))
+            start, audio = self.barge_in.interruption(hit)
             await self._append(audio, start)  # the user from their onset: the next question
 
     async def _append(self, pcm: np.ndarray, position: int) -> None:
@@ -231,7 +223,7 @@ class RealtimeAssistant:
         report.memories = list(draft.memories)
         turn = self._turn = RealtimeTurn(draft, report, earlier=self._responses)
         if self.barge_in is not None:
-            self.barge_in.start(self._position)
+            self.barge_in.start(self.clock.position)
         block = memory_block_of(draft)
         config = SessionConfig(instructions=f"{self.instructions}\n\n{block}" if block
                                else self.instructions, create_response=False,

@@ -8,16 +8,13 @@ evenly over the whole reply's audio, so a cut-off reply keeps the words played b
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from koe.config.errors import KoeError
-from koe.voice.assistant.reply import END, ReplyFailed
+from koe.voice.assistant.reply import DraftedReply
 from koe.voice.conversation.conversation import Conversation, Draft
 from koe.voice.tts.chunk import SpokenChunk
 
@@ -61,55 +58,35 @@ class StreamedChunk(SpokenChunk):
         return self.script.words_between(self.offset, self.offset + played)
 
 
-class StreamedReply:
+class StreamedReply(DraftedReply):
     """The Reply protocol over a stream of deltas; `stream(draft, pcm)` makes them."""
 
     def __init__(self, conversation: Conversation, clock: Callable[[], float]) -> None:
-        self.conversation = conversation
-        self.clock = clock
-        self.drafted: asyncio.Future[Draft] = asyncio.get_running_loop().create_future()
-        self.chunks: asyncio.Queue[SpokenChunk | ReplyFailed | None] = asyncio.Queue()
-        self.first_token: float | None = None
+        super().__init__(conversation, clock)
         self.script = Script()
-        self._task: asyncio.Task[None] | None = None
+        self._heard = np.zeros(0, dtype=np.int16)  # the user's utterance
 
     def start(self, question: str, pcm: np.ndarray) -> StreamedReply:
-        self._task = asyncio.create_task(self._produce(question, pcm))
+        self._heard = pcm
+        self._begin(question)
         return self
-
-    async def cancel(self, played_seconds: float | None = None) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self.drafted.cancel()
 
     def stream(self, draft: Draft, pcm: np.ndarray) -> AsyncIterator[Delta]:
         raise NotImplementedError
 
-    async def _produce(self, question: str, pcm: np.ndarray) -> None:
-        try:
-            draft = await self.conversation.draft(question)
-            self.drafted.set_result(draft)
-            new_text = ""
-            async for delta in self.stream(draft, pcm):
-                if self.first_token is None:
-                    self.first_token = self.clock()
-                draft.outcome.reply += delta.text
-                self.script.text += delta.text
-                new_text += delta.text  # shown with the next piece of audio
-                if delta.pcm.size:
-                    chunk = StreamedChunk(new_text, delta.pcm, delta.rate, self.script,
-                                          self.script.samples)
-                    self.script.samples += delta.pcm.size
-                    new_text = ""
-                    await self.chunks.put(chunk)
-        except KoeError as exc:
-            if not self.drafted.done():
-                self.drafted.set_exception(exc)
-            await self.chunks.put(ReplyFailed(exc))
-        finally:
-            await self.chunks.put(END)
+    async def _speak(self, draft: Draft) -> None:
+        new_text = ""
+        async for delta in self.stream(draft, self._heard):
+            self._token_arrived()
+            draft.outcome.reply += delta.text
+            self.script.text += delta.text
+            new_text += delta.text  # shown with the next piece of audio
+            if delta.pcm.size:
+                chunk = StreamedChunk(new_text, delta.pcm, delta.rate, self.script,
+                                      self.script.samples)
+                self.script.samples += delta.pcm.size
+                new_text = ""
+                await self.chunks.put(chunk)
 
 
 def memory_block_of(draft: Draft) -> str:

@@ -77,3 +77,22 @@ def test_what_the_canceller_marked_as_its_echo_never_interrupts_but_is_kept() ->
     # The same words, not marked, are the user talking over koe.
     listener.start(marked[-1].end)
     assert first_barge_in(listener, chunks(words, start=marked[-1].end), True) is not None
+
+
+def test_the_interruption_reaches_back_over_its_onset_taken_for_echo() -> None:
+    """The user's first syllable, turned down with the echo and taken for it, still opens
+    their words: the interruption is heard from before it (up to REACH_BACK_SECONDS)."""
+    listener = BargeInListener(ListenSettings())
+    listener.echo_heard = SETTLE_SECONDS
+    listener.start(0)
+    words = speech(1.0)
+    quiet = np.zeros(SAMPLE_RATE, dtype=np.int16)
+    heard = chunks(quiet, words)
+    first_word = SAMPLE_RATE // FRAME_SAMPLES  # the chunk the words begin in
+    taken = {first_word, first_word + 1}  # their first 60 ms taken for echo
+    heard = [replace(c, echo=i in taken) for i, c in enumerate(heard)]
+    hit = first_barge_in(listener, heard, speaking=True)
+    assert hit is not None and hit.speech_sample >= (first_word + 2) * FRAME_SAMPLES
+    start, _ = listener.interruption(hit)
+    pre_roll = round(ListenSettings().pre_roll_seconds * SAMPLE_RATE)
+    assert start == first_word * FRAME_SAMPLES - pre_roll

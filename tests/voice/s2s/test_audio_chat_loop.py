@@ -5,52 +5,21 @@ streams, a barge-in stops it, and both sides are kept in memory as heard."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
-from koe.config.schema import Settings
 from koe.memory.store import MemoryStore
-from koe.voice.assistant.parts import Parts
-from koe.voice.assistant.report import TurnReport
-from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
-from koe.voice.s2s.loop import build_loop
-from koe.voice.s2s.mode import provider_for
 from koe.voice.stt.transcriber import Transcriber
 from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line
 from tests.voice.assistant.helpers import question_file, words_said
 from tests.voice.s2s.fake_audio_chat import FakeAudioChat
 from tests.voice.s2s.fake_realtime import Reply
-from tests.voice.s2s.helpers import s2s_settings, spoken
+from tests.voice.s2s.helpers import FACT, REPLIES, converse, s2s_settings, spoken
 
 pytestmark = pytest.mark.slow
-FACT = "My sister Hannah's birthday is on the twelfth of May."
-REPLIES = ["Her birthday is on the twelfth of May.",
-           "Once upon a time a small robot lived in a quiet town by the sea, and every morning "
-           "it walked along the beach to collect shells for all of its friends, who waited for "
-           "it at the harbour with warm bread and tea.",
-           "Of course, go ahead."]
-
-
-def converse(settings: Settings, fake: FakeAudioChat, question: Path, reply: Path
-             ) -> list[TurnReport]:
-    async def go() -> list[TurnReport]:
-        async with fake.running():
-            settings.s2s.url = f"http://127.0.0.1:{fake.port}/v1"
-            provider = provider_for(settings.s2s.mode, settings.llm, settings.s2s)
-            parts = await Parts.load(settings, provider=provider)
-            loop = build_loop("audio-chat", settings, parts, lambda event: None,
-                              lambda chunk: chunk)
-            try:
-                async with FileSpeaker(reply) as speaker, FileMicrophone(question) as mic:
-                    return await loop.assistant.run(mic, speaker)
-            finally:
-                await loop.aclose()
-                await parts.close(summarize=False)
-    return asyncio.run(go())
 
 
 def test_audio_chat_turns_with_memory_and_barge_in(tmp_path: Path,
@@ -64,7 +33,7 @@ def test_audio_chat_turns_with_memory_and_barge_in(tmp_path: Path,
                                        Line("Tell me a long story.", 5.0),
                                        Line("Wait, one more thing.", 8.0)])
     fake = FakeAudioChat([Reply(text, spoken(text)) for text in REPLIES])
-    reports = converse(settings, fake, tmp_path / "q.wav", tmp_path / "r.wav")
+    reports = converse("audio-chat", settings, fake, tmp_path / "q.wav", tmp_path / "r.wav")
 
     assert len(fake.requests) == 3
     first = fake.requests[0]["messages"]

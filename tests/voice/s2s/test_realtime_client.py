@@ -5,54 +5,21 @@ truncating to what was played, and both sides kept in memory as heard."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
 import pytest
 
-from koe.config.schema import Settings
 from koe.memory.store import MemoryStore
-from koe.voice.assistant.parts import Parts
-from koe.voice.assistant.report import TurnReport
-from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
-from koe.voice.s2s.loop import build_loop
-from koe.voice.s2s.mode import provider_for
 from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line
 from tests.voice.assistant.helpers import first_sound_after, question_file
 from tests.voice.s2s.fake_realtime import RATE, FakeRealtime, Reply
-from tests.voice.s2s.helpers import s2s_settings, spoken
+from tests.voice.s2s.helpers import FACT, REPLIES, converse, s2s_settings, spoken
 
 pytestmark = pytest.mark.slow
-FACT = "My sister Hannah's birthday is on the twelfth of May."
 QUESTIONS = ["When is my sister Hannah's birthday?", "Tell me a long story.",
              "Wait, one more thing."]
-REPLIES = ["Her birthday is on the twelfth of May.",
-           "Once upon a time a small robot lived in a quiet town by the sea, and every morning "
-           "it walked along the beach to collect shells for all of its friends, who waited for "
-           "it at the harbour with warm bread and tea.",
-           "Of course, go ahead."]
-
-
-def converse(settings: Settings, fake: FakeRealtime, question: Path, reply: Path
-             ) -> list[TurnReport]:
-    """The loop `koe run --mode realtime` runs for s2s.turn_detection, over `question`."""
-    async def go() -> list[TurnReport]:
-        async with fake.running():
-            settings.s2s.url = f"http://127.0.0.1:{fake.port}/v1"
-            provider = provider_for(settings.s2s.mode, settings.llm, settings.s2s)
-            parts = await Parts.load(settings, provider=provider)
-            loop = build_loop("realtime", settings, parts, lambda event: None,
-                              lambda chunk: chunk)
-            try:
-                async with FileSpeaker(reply) as speaker, \
-                        FileMicrophone(question, tail_seconds=1.0) as microphone:
-                    return await loop.assistant.run(microphone, speaker)
-            finally:
-                await loop.aclose()
-                await parts.close(summarize=False)
-    return asyncio.run(go())
 
 
 def keywords(text: str) -> set[str]:
@@ -72,7 +39,7 @@ def test_memories_barge_in_and_transcripts_over_beta_events(tmp_path: Path, turn
     said = question_file(tmp_path / "q.wav", [Line(QUESTIONS[0], 8.0), Line(QUESTIONS[1], 3.5),
                                               Line(QUESTIONS[2], 8.0)])
     fake = FakeRealtime(QUESTIONS, [Reply(text, spoken(text)) for text in REPLIES])
-    reports = converse(settings, fake, tmp_path / "q.wav", tmp_path / "r.wav")
+    reports = converse("realtime", settings, fake, tmp_path / "q.wav", tmp_path / "r.wav", 1.0)
 
     assert fake.headers[0].get("OpenAI-Beta") == "realtime=v1"
     assert fake.headers[0].get("Authorization") is None  # no key in the environment
@@ -128,7 +95,7 @@ def test_a_reply_that_comes_after_the_microphone_ended_is_played_and_kept(
     settings = s2s_settings(tmp_path, "http://127.0.0.1:1/v1", dialect="beta")
     question_file(tmp_path / "q.wav", [Line(QUESTIONS[0], 1.0)])
     fake = FakeRealtime(QUESTIONS, [Reply(REPLIES[0], spoken(REPLIES[0]))], think_seconds=3.0)
-    reports = converse(settings, fake, tmp_path / "q.wav", tmp_path / "r.wav")
+    reports = converse("realtime", settings, fake, tmp_path / "q.wav", tmp_path / "r.wav", 1.0)
 
     assert len(reports) == 1 and reports[0].spoken.strip() == REPLIES[0]
     assert not reports[0].interrupted
