@@ -8,7 +8,8 @@ user's words over its middle (double talk); each echo canceller cleans it chunk 
 the loop would. Prints, per canceller: CPU time per 10 ms frame (best of --repeats), its
 share of one core in real time, the ratio to the loop's webrtcvad framing of the same audio
 (the baseline, measured here too), the ERLE on echo-only speech, and the share of 30 ms
-frames webrtcvad calls speech: on echo alone, raw and cleaned, and on the user's words. Also
+frames webrtcvad calls speech: on echo alone, raw and cleaned, and on the user's words (with
+the leak check, as barge-in hears them: chunks it marks as echo are silence). Also
 the device speaker's share: laying 44.1 kHz blocks on the far end (resampling included).
 """
 
@@ -37,7 +38,9 @@ REPLY = ("Here is what I found. The train leaves at ten past nine from platform 
          "hour until ten in the evening.")
 USER = "Hold on, which platform did you say?"
 FRAME_10MS = SAMPLE_RATE // 100
-ENGINES = ("none", "livekit", "webrtc-audio")
+# (canceller, with the leak check): the check's row shows what barge-in hears (chunks marked
+# as echo are silence to it) and what the check costs on top of AEC3.
+ROWS = (("none", False), ("livekit", False), ("webrtc-audio", False), ("livekit", True))
 
 
 def speech(synthesizer: PiperSynthesizer, text: str) -> np.ndarray:
@@ -102,20 +105,24 @@ def main() -> None:
     raw_voiced = voiced(mic)
     print(f"raw microphone: VAD speech on echo alone {raw_voiced[echo_frames].mean():.0%}, "
           f"on the user's words {raw_voiced[users][alone[: users.stop - users.start]].mean():.0%}")
-    print(f"{'canceller':<14}{'us/frame':>9}{'core':>7}{'x VAD':>7}{'ERLE dB':>9}"
+    print(f"{'canceller':<16}{'us/frame':>7}{'core':>7}{'x VAD':>7}{'ERLE dB':>9}"
           f"{'VAD echo':>10}{'VAD user':>10}")
-    for engine in ENGINES:
-        outputs: list[np.ndarray] = []
+    for engine, marks in ROWS:
+        outputs: list[AudioChunk] = []
 
-        def run(engine: str = engine, outputs: list[np.ndarray] = outputs) -> None:
-            canceller = open_canceller(far, engine, mark_leaks=False)
-            outputs[:] = [canceller.near(chunk).pcm for chunk in chunks]
+        def run(engine: str = engine, marks: bool = marks,
+                outputs: list[AudioChunk] = outputs) -> None:
+            canceller = open_canceller(far, engine, mark_leaks=marks)
+            outputs[:] = [canceller.near(chunk) for chunk in chunks]
 
         per = cpu_per_frame(run, frames, args.repeats)
-        cleaned = np.concatenate(outputs)
-        flags = voiced(cleaned)
+        cleaned = np.concatenate([out.pcm for out in outputs])
+        heard = np.concatenate([np.zeros_like(out.pcm) if out.echo else out.pcm
+                                for out in outputs])
+        flags = voiced(heard)
         kept = flags[users][alone[: users.stop - users.start]].mean()
-        print(f"{engine:<14}{per * 1e6:9.1f}{per / 0.01:7.1%}{per / baseline:7.1f}"
+        name = f"{engine}{' + leaks' if marks else ''}"
+        print(f"{name:<16}{per * 1e6:7.1f}{per / 0.01:7.1%}{per / baseline:7.1f}"
               f"{ratio_db(mic[echo_only], cleaned[echo_only]):9.1f}"
               f"{flags[echo_frames].mean():10.0%}{kept:10.0%}")
 

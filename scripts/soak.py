@@ -2,7 +2,7 @@
 """Soak: hundreds of spoken turns with `koe run` on sound devices; nothing may crash, lose a
 turn, leak, interrupt itself, or miss being interrupted.
 
-    python3 scripts/soak.py [--turns 200] [--echo 100,0.5]
+    python3 scripts/soak.py [--turns 200] [--echo 100,0.5] [--record]
 
 The voice loop runs as `koe run` does (embedded defaults, a fresh memory store, the wake
 phrase "hey koe", barge-in on, echo cancellation) on the virtual devices of
@@ -17,6 +17,8 @@ missed barge-ins, how soon koe went quiet when talked over (p50/p95: from the on
 user's voice in the microphone to the last sample koe's speaker played, both on the
 microphone's clock), answers to remarks not meant for koe, voice-to-voice latency
 percentiles, and the resident memory of koe and its language model server over time.
+With --record, the microphone, the far end and the canceller's output are written beside the
+turns (scripts/soak_tape.py), to replay a false or missed barge-in afterwards.
 """
 
 from __future__ import annotations
