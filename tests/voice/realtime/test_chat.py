@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from koe.voice.audio.wav import wav_bytes
 from koe.voice.realtime.events import RATE
 from koe.voice.tts.synthesizer import PiperSynthesizer
 from tests.voice.realtime.helpers import Served, spoken, words
@@ -20,13 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def wav_of(pcm: np.ndarray, rate: int = RATE) -> str:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(pcm.astype("<i2").tobytes())
-    return base64.b64encode(out.getvalue()).decode()
+    return base64.b64encode(wav_bytes(pcm.astype(np.int16), rate)).decode()
 
 
 def url(served: Served) -> str:
