@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,15 +41,12 @@ QUIET_SECONDS = 0.5  # the speaker silent this long: the reply is over
 @dataclass
 class Tally:
     false_live: int = 0
-    false_replayed: list[int] | None = None  # without, with the check
+    false_replayed: list[int] = field(default_factory=lambda: [0, 0])  # without, with the check
     real_live: int = 0
-    real_heard: list[int] | None = None
-    later: list[float] | None = None  # with the check: from the live onset to the decision
+    real_heard: list[int] = field(default_factory=lambda: [0, 0])
+    later: list[float] = field(default_factory=list)  # with the check: live onset -> decision
     chunks: int = 0
     seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.false_replayed, self.real_heard, self.later = [0, 0], [0, 0], []
 
 
 def load(folder: Path, name: str) -> np.ndarray:
