@@ -4,6 +4,9 @@ a user talking over it stays. Both WebRTC AEC3 engines, and the pass-through."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +136,31 @@ def test_none_passes_the_microphone_through() -> None:
 
 def test_auto_picks_livekit_first() -> None:
     assert open_canceller(FarEnd()).engine == "livekit"
+
+
+def test_livekits_server_is_not_disposed_as_the_process_exits() -> None:
+    """Disposing it then calls into Python from a native thread while the interpreter
+    finalizes, which can abort the process (SIGABRT) after its work is done."""
+    script = textwrap.dedent("""
+        from livekit.rtc._ffi_client import FfiClient
+        from koe.voice.audio.echo.canceller import open_canceller
+        from koe.voice.audio.echo.farend import FarEnd
+
+        open_canceller(FarEnd(), "livekit")
+        library = FfiClient.instance._ffi_lib
+        dispose = library.livekit_ffi_dispose
+
+        def disposing() -> None:
+            print("disposed", flush=True)
+            dispose()
+
+        library.livekit_ffi_dispose = disposing
+        print("done", flush=True)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["done"]
 
 
 def test_an_unknown_engine_is_one_line() -> None:

@@ -8,6 +8,8 @@ gain control off (it halves how much echo is removed early on). `livekit` is the
 
 from __future__ import annotations
 
+import atexit
+import functools
 from typing import Protocol
 
 import numpy as np
@@ -34,6 +36,7 @@ class LivekitEngine:
         self._rtc = rtc
         self._apm = rtc.AudioProcessingModule(echo_cancellation=True, noise_suppression=True,
                                               high_pass_filter=True, auto_gain_control=False)
+        _leave_livekit_undisposed_at_exit()
 
     def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         # The module works in place on the frame's buffer: hand it writable copies.
@@ -42,6 +45,24 @@ class LivekitEngine:
         frame = self._rtc.AudioFrame(bytearray(near.tobytes()), SAMPLE_RATE, 1, FRAME)
         self._apm.process_stream(frame)
         return np.frombuffer(frame.data, dtype=np.int16).copy()
+
+
+@functools.cache  # one hook, however many engines
+def _leave_livekit_undisposed_at_exit() -> None:
+    """Keep livekit's exit hook from disposing its native server; the process is ending anyway.
+
+    Disposing logs from one of the library's native worker threads through a callback into
+    Python. When that callback is still waiting for the GIL once the interpreter finalizes,
+    CPython ends the thread with pthread_exit, and the forced unwind through the library's
+    `extern "C"` frame aborts the whole process (SIGABRT, after koe has done its work).
+    Registered after livekit's own hook, so it runs first (atexit is last in, first out).
+    """
+    from livekit.rtc._ffi_client import FfiClient
+
+    def mark_disposed() -> None:
+        FfiClient._ffi_disposed = True
+
+    atexit.register(mark_disposed)
 
 
 class WebrtcAudioEngine:
