@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from soak_memory import MemorySample, sample
 from soak_plan import Utterance, plan
 from soak_tape import Tape
 
@@ -87,7 +88,7 @@ class Tally:
     missed_barge_ins: int = 0
     stories_over_early: int = 0  # replies that ended before the user could talk over them
     false_barge_ins: int = 0
-    rss: list[tuple[int, float, float]] = field(default_factory=list)  # turns, koe, server MB
+    memory: list[MemorySample] = field(default_factory=list)
 
 
 class Soak:
@@ -203,13 +204,12 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
     assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
                           SentenceSplitter, observe=driver.observe, clean=tape or witness)
 
-    async def sample() -> None:
+    async def watch_memory() -> None:
         while True:
-            koe = rss_mb(os.getpid(), children=False)
-            tally.rss.append((len(tally.reports), koe, rss_mb(os.getpid()) - koe))
+            tally.memory.append(sample(os.getpid(), len(tally.reports)))
             await asyncio.sleep(SAMPLE_SECONDS)
 
-    sampler = asyncio.create_task(sample())
+    sampler = asyncio.create_task(watch_memory())
     try:
         async with Speaker.from_settings(settings.audio, far=far) as speaker, \
                 Microphone.from_settings(settings.audio) as microphone:
@@ -224,31 +224,12 @@ async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utteran
                 talk.result()
                 loop.cancel()
     finally:
+        if sampler.done():  # it failed: say why rather than print no memory figures
+            tally.crashes.append("".join(traceback.format_exception(sampler.exception())))
         sampler.cancel()
         if tape is not None:
             tape.close()
         await parts.close(summarize=False)
-
-
-def rss_mb(pid: int, children: bool = True) -> float:
-    """Resident memory of `pid` and (with `children`) all its descendants, in MB."""
-    total = 0
-    for p in [pid, *(descendants(pid) if children else [])]:
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except FileNotFoundError:
-            continue
-    return total / 1024
-
-
-def descendants(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found += [int(child), *descendants(int(child))]
-    return found
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -282,15 +263,17 @@ def summary(tally: Tally, settings: Settings, minutes: float) -> None:
     if latencies:
         print(f"voice to voice: p50 {percentile(latencies, 0.5):.2f} s, "
               f"p95 {percentile(latencies, 0.95):.2f} s, mean {statistics.mean(latencies):.2f} s")
-    warm = [row for row in tally.rss if row[0] >= WARM_UP_TURNS] or tally.rss
+    warm = [m for m in tally.memory if m.turns >= WARM_UP_TURNS] or tally.memory
     if warm:
-        (_, koe0, server0), (_, koe1, server1) = warm[0], warm[-1]
-        print(f"RSS after {WARM_UP_TURNS} turns and at the end: koe {koe0:.0f} -> {koe1:.0f} MB "
-              f"({koe1 - koe0:+.0f}), language model server {server0:.0f} -> {server1:.0f} MB "
-              f"({server1 - server0:+.0f}); whole assistant at the peak "
-              f"{max(k + s for _, k, s in tally.rss):.0f} MB")
-        for turns, koe, server in tally.rss[:: max(1, len(tally.rss) // 12)]:
-            print(f"  after {turns:3d} turns: koe {koe:.0f} MB, server {server:.0f} MB")
+        first, last = warm[0], warm[-1]
+        print(f"RSS after {WARM_UP_TURNS} turns and at the end: koe {first.koe_mb:.0f} -> "
+              f"{last.koe_mb:.0f} MB ({last.koe_mb - first.koe_mb:+.0f}), language model server "
+              f"{first.server_mb:.0f} -> {last.server_mb:.0f} MB "
+              f"({last.server_mb - first.server_mb:+.0f}); whole assistant at the peak "
+              f"{max(m.koe_mb + m.server_mb for m in tally.memory):.0f} MB")
+        for m in [*tally.memory[:: max(1, len(tally.memory) // 12)], last]:
+            print(f"  after {m.turns:3d} turns: koe {m.koe_mb:.0f} MB, server "
+                  f"{m.server_mb:.0f} MB")
     for crash in tally.crashes:
         print(crash)
 
