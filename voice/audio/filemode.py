@@ -17,7 +17,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
 
 import numpy as np
 
@@ -26,11 +25,12 @@ from koe.voice.audio.chunks import FRAME_SAMPLES, AudioChunk, Played
 from koe.voice.audio.echo.farend import FarEnd
 from koe.voice.audio.echo.room import EchoRoom
 from koe.voice.audio.files import SAMPLE_RATE, decode_file, from_int16, to_int16
+from koe.voice.audio.opened import StartsAndCloses
 from koe.voice.audio.resample import resample
 from koe.voice.audio.wav import write_wav
 
 
-class FileMicrophone:
+class FileMicrophone(StartsAndCloses):
     """An audio file heard as a microphone: a chunk every 30 ms of loop time, then the end.
 
     `tail_seconds` of silence follow the file, so whatever listens sees the speech end.
@@ -49,13 +49,6 @@ class FileMicrophone:
         self.position = 0
         self.pcm: np.ndarray | None = None  # the whole input once started, int16
         self.started_at = 0.0  # loop time of position 0
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def start(self) -> None:
         if self.pcm is None:
@@ -123,7 +116,7 @@ class _Sound:
         return report
 
 
-class FileSpeaker:
+class FileSpeaker(StartsAndCloses):
     """Plays in loop time and writes what was heard, on the input's timeline, to a WAV file;
     and to `far`, when given, as it is queued (stop() cuts it there too)."""
 
@@ -137,13 +130,6 @@ class FileSpeaker:
         self._busy_until = 0.0
         self._idle = asyncio.Event()
         self._idle.set()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     @property
     def playing(self) -> bool:

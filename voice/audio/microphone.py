@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from koe.config.schema import AudioSettings
 from koe.voice.audio.chunks import FRAME_SAMPLES, AudioChunk, Framer
 from koe.voice.audio.devices import AudioDevice, close_stream, find_device, portaudio
 from koe.voice.audio.files import SAMPLE_RATE, to_int16
+from koe.voice.audio.opened import StartsAndCloses
 from koe.voice.audio.resample import StreamResampler
 
 BLOCK_SECONDS = 0.01  # PortAudio hands over 10 ms at a time
@@ -33,7 +34,7 @@ _CLOSED = object()  # end of the stream: close() was called
 _LOST = object()  # PortAudio ended the stream by itself
 
 
-class Microphone:
+class Microphone(StartsAndCloses):
     """A sound device as a stream of 16 kHz int16 chunks; AudioError if the device goes away."""
 
     def __init__(self, device: AudioDevice, *, frame_samples: int = FRAME_SAMPLES,
@@ -50,13 +51,6 @@ class Microphone:
     @classmethod
     def from_settings(cls, settings: AudioSettings, **options: Any) -> Microphone:
         return cls(find_device(settings.input_device, "input"), **options)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     async def start(self) -> None:
         if self._stream is not None:

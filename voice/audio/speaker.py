@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
-from typing import Any, NamedTuple, Self
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from koe.voice.audio.echo.farend import FarEnd
 from koe.voice.audio.echo.tap import DeviceTap
 from koe.voice.audio.files import from_int16
 from koe.voice.audio.ledger import Ledger, Playhead
+from koe.voice.audio.opened import StartsAndCloses
 from koe.voice.audio.resample import StreamResampler
 
 BLOCK_SECONDS = 0.01  # the callback fills 10 ms at a time
@@ -85,7 +86,7 @@ class _Feeder:
         self.wake()
 
 
-class Speaker:
+class Speaker(StartsAndCloses):
     """An output device with a queue of chunks; `stop()` flushes it at once."""
 
     def __init__(self, device: AudioDevice, *, latency: float = 0.2,
@@ -115,13 +116,6 @@ class Speaker:
     def from_settings(cls, settings: AudioSettings, **options: Any) -> Speaker:
         device = find_device(settings.output_device, "output")
         return cls(device, latency=settings.output_latency, **options)
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     @property
     def playing(self) -> bool:

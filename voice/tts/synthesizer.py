@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,8 +43,9 @@ class PiperSynthesizer:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, tts: TtsSettings) -> PiperSynthesizer:
-        """Load the voice `tts.voice` names; ModelError with a hint if it can't be."""
+    def load(cls, tts: TtsSettings, memory: SessionMemory | None = None) -> PiperSynthesizer:
+        """Load the voice `tts.voice` names; ModelError with a hint if it can't be. `memory`:
+        how onnxruntime holds memory (koe's choice unless a benchmark compares others)."""
         from piper import PiperConfig, PiperVoice
 
         files = resolve_voice(tts.voice)
@@ -53,7 +55,8 @@ class PiperSynthesizer:
             raise ModelError(f"Piper voice config {files.config} is not usable ({exc})",
                              hint="download the .onnx.json that belongs to this voice again"
                              ) from exc
-        voice = PiperVoice(session=_session(files, tts.threads), config=config)
+        voice = PiperVoice(session=_session(files, tts.threads, memory or SessionMemory()),
+                           config=config)
         return cls(voice, files, tts.speed)
 
     @property
@@ -84,15 +87,23 @@ class PiperSynthesizer:
             pass
 
 
-def _session(files: VoiceFiles, threads: int) -> object:
+@dataclass(frozen=True)
+class SessionMemory:
+    """How onnxruntime holds the voice's working memory. koe's choice: its arena (freed
+    tensors kept for the next sentence) without per-shape memory plans. A plan is made for
+    each input shape, and every sentence is a new length of phonemes, so the plans kept
+    growing the arena turn after turn (`scripts/bench_tts_memory.py`)."""
+
+    arena: bool = True
+    shape_plans: bool = False
+
+
+def _session(files: VoiceFiles, threads: int, memory: SessionMemory) -> object:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    # onnxruntime plans memory once per input shape, and every sentence is a new length of
-    # phonemes: its arena kept growing with each (+300 MB over 24 sentences of 3 lengths;
-    # without the plans, +10 MB, at the same speed). The arena itself stays: without it each
-    # sentence took 46 % longer to synthesize.
-    options.enable_mem_pattern = False
+    options.enable_cpu_mem_arena = memory.arena
+    options.enable_mem_pattern = memory.shape_plans
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
