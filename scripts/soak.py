@@ -64,6 +64,7 @@ WAKE_PHRASE = "hey koe"
 WARM_UP_TURNS = 10
 SAMPLE_SECONDS = 5.0
 GAP_SECONDS = 1.0  # a person's pause before the next question
+SLOW_STOP_SECONDS = 0.3  # barge-in's goal: quiet within this of the user's onset
 TURN_TIMEOUT = 180.0  # no answer by then: counted as hung, the soak goes on
 SCRIPT = Path(__file__).with_name("virtual-audio.sh")
 
@@ -180,6 +181,9 @@ class Soak:
             self.tally.false_barge_ins += 1
         if cut is not None:
             cut.stop_latency = witness.went_quiet(cut.pcm, cut.at, cut.voice_offset)
+            if cut.stop_latency is not None and cut.stop_latency > SLOW_STOP_SECONDS:
+                print(f"  quiet {cut.stop_latency * 1000:.0f} ms after the user's onset "
+                      f"(words sent at {cut.at:.2f} s on the microphone's clock)")
 
 
 async def soak(settings: Settings, audio: VirtualAudio, utterances: list[Utterance],

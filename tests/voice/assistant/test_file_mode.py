@@ -215,10 +215,12 @@ def test_talking_over_koe_stops_it_and_the_turn_keeps_what_was_heard(
 
 def test_koe_s_own_voice_never_interrupts_it(tmp_path: Path, qwen_server: LocalServer) -> None:
     question_file(tmp_path / "q.wav", [
-        Line("Tell me about the history of bread, in a few sentences.", 45.0)])
+        Line("Tell me about the history of the bicycle, in a few sentences.", 45.0)])
     reports = converse(settings_for(tmp_path), qwen_server, tmp_path / "q.wav",
                        tmp_path / "r.wav", echo=ROOM_ECHO)
     assert len(reports) == 1  # the echo started no turn of its own
     told = reports[0]
     assert not told.interrupted and told.barge_in is None
-    assert told.spoken and len(told.spoken.split()) > 20
+    # Several seconds of koe's voice came back through the room (the model's reply
+    # length varies: "bread" heard as "Brad" once got a 17-word answer).
+    assert told.spoken and len(told.spoken.split()) >= 12
