@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
+
+from soak_memory import rss_mb
 
 from koe.config.schema import TtsSettings
 from koe.voice.tts.synthesizer import PiperSynthesizer, SessionMemory
@@ -35,11 +38,6 @@ WORDS = SENTENCE.split(" ") * 2
 REPLY = "A good stretch for a stiff neck is to roll your head gently from side to side."
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
-
-
 def say(voice: PiperSynthesizer, text: str) -> float:
     began = time.perf_counter()
     for _ in voice.synthesize(text):
@@ -50,11 +48,11 @@ def say(voice: PiperSynthesizer, text: str) -> float:
 def measure(name: str, passes: int) -> dict[str, object]:
     voice = PiperSynthesizer.load(TtsSettings(), CONFIGURATIONS[name])
     say(voice, " ".join(WORDS) + ".")
-    after_passes = [rss_mb()]
+    after_passes = [rss_mb(os.getpid())]
     for _ in range(passes):
         for length in range(6, len(WORDS), 4):
             say(voice, " ".join(WORDS[:length]) + ".")
-        after_passes.append(rss_mb())
+        after_passes.append(rss_mb(os.getpid()))
     seconds = statistics.median(say(voice, REPLY) for _ in range(6))
     return {"rss_mb": after_passes, "reply_seconds": seconds}
 

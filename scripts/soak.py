@@ -275,7 +275,8 @@ def summary(tally: Tally, settings: Settings, minutes: float) -> None:
               f"{first.server_mb:.0f} -> {last.server_mb:.0f} MB "
               f"({last.server_mb - first.server_mb:+.0f}); whole assistant at the peak "
               f"{max(m.koe_mb + m.server_mb for m in tally.memory):.0f} MB")
-        for m in [*tally.memory[:: max(1, len(tally.memory) // 12)], last]:
+        rows = tally.memory[:: max(1, len(tally.memory) // 12)]
+        for m in rows if rows[-1] is last else [*rows, last]:
             print(f"  after {m.turns:3d} turns: koe {m.koe_mb:.0f} MB, server "
                   f"{m.server_mb:.0f} MB")
     for crash in tally.crashes:

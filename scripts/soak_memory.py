@@ -1,4 +1,5 @@
-"""The soak's resident memory, koe's and its language model server's, from /proc."""
+"""Resident memory from /proc: the soak's (koe's and its language model server's) and the
+benchmarks'."""
 
 from __future__ import annotations
 
@@ -14,16 +15,17 @@ class MemorySample:
 
 
 def sample(pid: int, turns: int) -> MemorySample:
-    koe = rss_mb(pid, children=False)
-    return MemorySample(turns, koe, rss_mb(pid) - koe)
+    # Each process read once: koe's size read twice and subtracted would move its swings
+    # between now and the second read into the server's column.
+    return MemorySample(turns, rss_mb(pid), rss_mb(*descendants(pid)))
 
 
-def rss_mb(pid: int, children: bool = True) -> float:
-    """Resident memory of `pid` and (with `children`) all its descendants, in MB."""
+def rss_mb(*pids: int) -> float:
+    """Resident memory of `pids` together, in MB (a process that has ended counts nothing)."""
     total = 0
-    for p in [pid, *(descendants(pid) if children else [])]:
+    for pid in pids:
         try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
                     total += int(line.split()[1])
         except FileNotFoundError:
@@ -36,7 +38,7 @@ def descendants(pid: int) -> list[int]:
     try:
         children = [(task / "children").read_text().split()
                     for task in Path(f"/proc/{pid}/task").iterdir()]
-    except FileNotFoundError:  # it ended while being looked at (the soak's own pacat do)
+    except FileNotFoundError:  # it ended while being looked at (the soak's own pactl do)
         return []
     for child in (int(c) for listed in children for c in listed):
         found += [child, *descendants(child)]

@@ -27,6 +27,17 @@ WARM_UP_TEXT = "Hello."
 _PIPER_INPUTS = {"input", "input_lengths", "scales"}
 
 
+@dataclass(frozen=True)
+class SessionMemory:
+    """How onnxruntime holds the voice's working memory. koe's choice: its arena (freed
+    tensors kept for the next sentence) without per-shape memory plans. A plan is made for
+    each input shape, and every sentence is a new length of phonemes, so the plans kept
+    growing the arena turn after turn (`scripts/bench_tts_memory.py`)."""
+
+    arena: bool = True
+    shape_plans: bool = False
+
+
 class PiperSynthesizer:
     """A loaded Piper voice. Safe to call from worker threads (`asyncio.to_thread`): calls
     take turns one sentence at a time, so a cancelled reply holds the voice for one sentence
@@ -43,7 +54,8 @@ class PiperSynthesizer:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, tts: TtsSettings, memory: SessionMemory | None = None) -> PiperSynthesizer:
+    def load(cls, tts: TtsSettings, memory: SessionMemory = SessionMemory()
+             ) -> PiperSynthesizer:
         """Load the voice `tts.voice` names; ModelError with a hint if it can't be. `memory`:
         how onnxruntime holds memory (koe's choice unless a benchmark compares others)."""
         from piper import PiperConfig, PiperVoice
@@ -55,8 +67,7 @@ class PiperSynthesizer:
             raise ModelError(f"Piper voice config {files.config} is not usable ({exc})",
                              hint="download the .onnx.json that belongs to this voice again"
                              ) from exc
-        voice = PiperVoice(session=_session(files, tts.threads, memory or SessionMemory()),
-                           config=config)
+        voice = PiperVoice(session=_session(files, tts.threads, memory), config=config)
         return cls(voice, files, tts.speed)
 
     @property
@@ -85,17 +96,6 @@ class PiperSynthesizer:
         allocation."""
         for _ in self.synthesize(WARM_UP_TEXT):
             pass
-
-
-@dataclass(frozen=True)
-class SessionMemory:
-    """How onnxruntime holds the voice's working memory. koe's choice: its arena (freed
-    tensors kept for the next sentence) without per-shape memory plans. A plan is made for
-    each input shape, and every sentence is a new length of phonemes, so the plans kept
-    growing the arena turn after turn (`scripts/bench_tts_memory.py`)."""
-
-    arena: bool = True
-    shape_plans: bool = False
 
 
 def _session(files: VoiceFiles, threads: int, memory: SessionMemory) -> object:
