@@ -111,9 +111,6 @@ def _converse(settings: Settings, args: argparse.Namespace,
     from koe.voice.s2s.loop import build_loop
     from koe.voice.s2s.mode import choose_mode, provider_for
 
-    # One canceller for the whole run: it learns the room as koe speaks, turn after turn.
-    far = FarEnd()
-    canceller = open_canceller(far, "auto" if settings.listen.barge_in else "none")
     with asyncio.Runner() as runner:
         choice = runner.run(choose_mode(settings.s2s))
         if choice.why:  # said whether or not on a terminal: the run is not what was asked
@@ -127,6 +124,9 @@ def _converse(settings: Settings, args: argparse.Namespace,
         provider = provider_for(choice.mode, settings.llm, settings.s2s)
         parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory,
                                              provider=provider))
+        # One canceller for the whole run: it learns the room as koe speaks, turn after turn.
+        far = FarEnd()
+        canceller = open_canceller(far, "auto" if settings.listen.barge_in else "none")
         loop = build_loop(choice.mode, settings, parts, view, canceller.near)
         try:
             runner.run(_listen(loop.assistant, settings, args, view, far))

@@ -8,8 +8,10 @@ gain control off (it halves how much echo is removed early on). `livekit` is the
 
 from __future__ import annotations
 
-import atexit
+import ctypes
 import functools
+import logging
+import threading
 from typing import Protocol
 
 import numpy as np
@@ -36,7 +38,7 @@ class LivekitEngine:
         self._rtc = rtc
         self._apm = rtc.AudioProcessingModule(echo_cancellation=True, noise_suppression=True,
                                               high_pass_filter=True, auto_gain_control=False)
-        _leave_livekit_undisposed_at_exit()
+        _keep_livekits_threads_out_of_python()
 
     def process(self, near: np.ndarray, far: np.ndarray) -> np.ndarray:
         # The module works in place on the frame's buffer: hand it writable copies.
@@ -47,22 +49,45 @@ class LivekitEngine:
         return np.frombuffer(frame.data, dtype=np.int16).copy()
 
 
-@functools.cache  # one hook, however many engines
-def _leave_livekit_undisposed_at_exit() -> None:
-    """Keep livekit's exit hook from disposing its native server; the process is ending anyway.
+@functools.cache  # once per process: the first engine starts livekit's native server
+def _keep_livekits_threads_out_of_python() -> None:
+    """Stop livekit handing its native log records to Python, once those already sent arrived.
 
-    Disposing logs from one of the library's native worker threads through a callback into
-    Python. When that callback is still waiting for the GIL once the interpreter finalizes,
-    CPython ends the thread with pthread_exit, and the forced unwind through the library's
-    `extern "C"` frame aborts the whole process (SIGABRT, after koe has done its work).
-    Registered after livekit's own hook, so it runs first (atexit is last in, first out).
+    livekit forwards every native log record into Python from one of its worker threads. A
+    record still waiting for the GIL when the interpreter finalizes ends that thread with
+    pthread_exit, and the forced unwind through the library's `extern "C"` frame aborts the
+    whole process (SIGABRT after koe has done its work, e.g. when `koe run` fails just after
+    opening its audio, or when livekit's exit hook logs that it is disposing). So koe sends a
+    marker record, the library's complaint about an unreadable request, which arrives after
+    every record sent before it, then starts the server again without log capture: its records
+    go to stderr as RUST_LOG filters them (errors only by default), never through Python.
     """
-    from livekit.rtc._ffi_client import FfiClient
+    from livekit.rtc._ffi_client import FfiClient, ffi_event_callback
+    from livekit.rtc.version import __version__
 
-    def mark_disposed() -> None:
-        FfiClient._ffi_disposed = True
+    library = FfiClient.instance._ffi_lib
+    arrived = threading.Event()
 
-    atexit.register(mark_disposed)
+    def swallow_marker(record: logging.LogRecord) -> bool:
+        if _MARKER in record.getMessage():
+            arrived.set()
+            return False
+        return True
+
+    logger = logging.getLogger("livekit")  # where livekit's Python side logs native records
+    logger.addFilter(swallow_marker)
+    try:
+        unreadable = (ctypes.c_ubyte * 1)(0xFF)  # a truncated protobuf varint
+        answer, length = ctypes.POINTER(ctypes.c_ubyte)(), ctypes.c_size_t()
+        library.livekit_ffi_request(unreadable, 1, ctypes.byref(answer), ctypes.byref(length))
+        arrived.wait(_MARKER_DEADLINE_SECONDS)
+    finally:
+        logger.removeFilter(swallow_marker)
+    library.livekit_ffi_initialize(ffi_event_callback, False, b"python", __version__.encode())
+
+
+_MARKER = "failed to decode request"
+_MARKER_DEADLINE_SECONDS = 2.0  # normally a millisecond; past it, koe goes on regardless
 
 
 class WebrtcAudioEngine:
