@@ -4,6 +4,7 @@ listener, without and with the leak check (voice/audio/echo/leak.py), turn by tu
 
     python3 scripts/soak.py --turns 30 --record      # writes mic/played/cleaned.wav
     python3 scripts/replay_barge_in.py /tmp/koe-soak-XXXX [/tmp/koe-soak-YYYY ...]
+    python3 scripts/replay_barge_in.py --also 0.09 /tmp/koe-soak-XXXX   # another threshold
 
 For each reply: where the live loop decided the user was talking over koe, and where the
 replay decides, both ways. A live barge-in was real when the next turn is one of the soak's
@@ -13,7 +14,9 @@ found it) the listener decides with the check, and what the check costs per 30 m
 The replay hears exactly what the live canceller left, so it judges the check, not AEC3;
 after a live stop the recording holds no more of the reply, so each reply is judged up to
 where it stopped live. A reply that ended before the user cut in is judged to its end, so
-the user's words just after it count as false: read those by hand.
+the user's words just after it count as false: read those by hand. `--also SECONDS` replays
+with the check at another `listen.barge_in_seconds` too: its false barge-ins, and how much
+sooner (or later) than the default it decides on the real ones.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ QUIET_SECONDS = 0.5  # the speaker silent this long: the reply is over
 
 
 @dataclass
+class Other:
+    """The replay with the check at another barge-in threshold."""
+
+    false: int = 0
+    heard: int = 0
+    sooner: list[float] = field(default_factory=list)  # than the default, on real barge-ins
+
+
+@dataclass
 class Tally:
     false_live: int = 0
     false_replayed: list[int] = field(default_factory=lambda: [0, 0])  # without, with the check
@@ -47,6 +59,7 @@ class Tally:
     later: list[float] = field(default_factory=list)  # with the check: live onset -> decision
     chunks: int = 0
     seconds: float = 0.0
+    others: dict[float, Other] = field(default_factory=dict)  # by barge_in_seconds (--also)
 
 
 def load(folder: Path, name: str) -> np.ndarray:
@@ -76,9 +89,10 @@ def marks(mic: np.ndarray, played: np.ndarray, cleaned: np.ndarray, tally: Tally
     return verdicts
 
 
-def decide(cleaned: np.ndarray, echo: np.ndarray | None, start: int, end: int) -> float | None:
+def decide(cleaned: np.ndarray, echo: np.ndarray | None, start: int, end: int,
+           listen: ListenSettings | None = None) -> float | None:
     """Where the barge-in listener decides over [start, end), in seconds, if it does."""
-    listener = BargeInListener(ListenSettings())
+    listener = BargeInListener(listen or ListenSettings())
     listener.echo_heard = SETTLE_SECONDS  # as deep into a session as the soak's replies
     first = start // FRAME_SAMPLES
     listener.start(first * FRAME_SAMPLES)
@@ -124,6 +138,12 @@ def replay(folder: Path, tally: Tally) -> None:
                 tally.false_replayed[way] += 1
         if real and hits[1] is not None:
             tally.later.append(hits[1] - turn["barge_in"])
+        for threshold, other in tally.others.items():
+            hit = decide(cleaned, echo, start, end, ListenSettings(barge_in_seconds=threshold))
+            other.false += hit is not None and not real
+            other.heard += hit is not None and real
+            if real and hit is not None and hits[1] is not None:
+                other.sooner.append(hits[1] - hit)
         if live or any(hit is not None for hit in hits):
             seen = ", ".join("-" if hit is None else f"{hit:.2f} s" for hit in hits)
             print(f"  {folder.name} {turn['transcript'][:36]!r}: live "
@@ -134,8 +154,10 @@ def replay(folder: Path, tally: Tally) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folders", nargs="+", type=Path)
+    parser.add_argument("--also", type=float, action="append", default=[], metavar="SECONDS",
+                        help="replay with the check at this listen.barge_in_seconds as well")
     args = parser.parse_args()
-    tally = Tally()
+    tally = Tally(others={threshold: Other() for threshold in args.also})
     for folder in args.folders:
         replay(folder, tally)
     print(f"false barge-ins: live {tally.false_live}; replayed without the check "
@@ -146,6 +168,11 @@ def main() -> None:
              f"after the onset live found (median {np.median(tally.later) * 1000:.0f})"
              if tally.later else ""))
     print(f"the check: {tally.seconds / max(1, tally.chunks) * 1e6:.0f} us CPU per 30 ms chunk")
+    for threshold, other in tally.others.items():
+        sooner = np.array(other.sooner or [0.0]) * 1000
+        print(f"barge_in_seconds = {threshold:g}, with the check: {other.false} false, "
+              f"{other.heard} real heard; decided {np.median(sooner):.0f} ms sooner than the "
+              f"default (median; {sooner.min():.0f} to {sooner.max():.0f})")
 
 
 if __name__ == "__main__":
