@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Voice-to-voice latency of `koe run`, against a naive pipeline, in one run.
 
-    python3 scripts/bench_latency.py [--conversations 5] [--pause 9]
+    python3 scripts/bench_latency.py [--conversations 5] [--pause 9] [--with-echo]
 
 Each conversation is a recording of spoken questions (the packaged Piper voice, with pauses
 long enough for the answers) played through file mode, exactly as `koe run --input` does,
@@ -14,7 +14,9 @@ first sound of the reply in the output. The same conversations also run through 
 pipeline (endpoint after 700 ms of silence, the whole transcript, the whole reply, the whole
 synthesis, then play), interleaved with koe's, one conversation at a time, on one shared
 server, each run on a fresh copy of the same memory store. Also printed: where koe's time goes
-(endpoint, transcript, first token, first audio, from each turn's report).
+(endpoint, transcript, first token, first audio, from each turn's report). `--with-echo` adds
+koe full duplex (config 'echo'): its reply comes back into the input (ECHO_ROOM) and the echo
+canceller and barge-in listener run on every chunk, as in `koe run` on a speaker.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ from koe.memory.store import MemoryStore
 from koe.voice.assistant.loop import Assistant
 from koe.voice.assistant.parts import Parts
 from koe.voice.assistant.report import TurnReport
+from koe.voice.audio.echo.canceller import open_canceller
+from koe.voice.audio.echo.farend import FarEnd
+from koe.voice.audio.echo.room import EchoRoom
 from koe.voice.audio.filemode import FileMicrophone, FileSpeaker
 from koe.voice.audio.files import SAMPLE_RATE, decode_file
 from koe.voice.audio.wav import write_wav
@@ -47,6 +52,7 @@ from koe.voice.tts.splitter import SentenceSplitter
 from koe.voice.tts.synthesizer import PiperSynthesizer
 
 DAY = 86400.0
+ECHO_ROOM = (100.0, 0.5)  # delay (ms) and gain of koe's voice back into the input: the soak's
 FACTS = [  # (days ago, what the user said)
     (45, "My brother Kenji lives in Osaka and works as a chef."),
     (40, "My dentist is Doctor Alvarez, her practice is on Elm Street."),
@@ -109,12 +115,17 @@ class WholeReply:
 async def run_once(settings: Settings, server: LocalServer, question: Path, reply: Path,
                    config: str) -> list[TurnReport]:
     whole = config == "naive"
+    far = FarEnd()
+    echo = config == "echo"
+    clean = open_canceller(far).near if echo else None
+    room = EchoRoom(far, *ECHO_ROOM) if echo else None
     parts = await Parts.load(settings, provider=LlmProvider(settings.llm, server=server))
     try:
         assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
                               WholeReply if whole else SentenceSplitter,
-                              read_ahead=config == "koe")
-        async with FileSpeaker(reply) as speaker, FileMicrophone(question) as microphone:
+                              read_ahead=config in ("koe", "echo"), clean=clean)
+        async with (FileSpeaker(reply, far=far) as speaker,
+                    FileMicrophone(question, room=room) as microphone):
             return await assistant.run(microphone, speaker)
     finally:
         await parts.close(summarize=False)
@@ -154,8 +165,11 @@ def main() -> None:
                         help="runs of a freshly started `koe run --input` with one question")
     parser.add_argument("--without-read-ahead", action="store_true",
                         help="also run koe without read-ahead (config 'no-read'), interleaved")
+    parser.add_argument("--with-echo", action="store_true",
+                        help="also run koe full duplex, its voice echoed back (config 'echo')")
     args = parser.parse_args()
-    configs = ["koe", "naive"] + (["no-read"] if args.without_read_ahead else [])
+    configs = (["koe", "naive"] + (["no-read"] if args.without_read_ahead else [])
+               + (["echo"] if args.with_echo else []))
 
     work = Path(tempfile.mkdtemp(prefix="koe-bench-latency-"))
     base = Settings()
@@ -236,7 +250,11 @@ def report(turns: list[Turn]) -> None:
         if config != "naive":
             stages(config, (t.report for t in turns if t.config == config and t.report))
     missed = sum(t.latency is None for t in turns)
-    print(f"missed turns: {missed}")
+    cut = {config: sum(bool(t.report and t.report.interrupted) for t in turns if t.config == config)
+           for config in latencies}
+    print(f"missed turns: {missed}; replies cut by a barge-in (a false one, or the next "
+          "question asked before the reply ended): "
+          + ", ".join(f"{config} {n}" for config, n in cut.items()))
 
 
 def stages(config: str, reports: Iterable[TurnReport]) -> None:
