@@ -59,5 +59,7 @@ memory/transfer.py    export_jsonl(store, out) / export_to_file(store, path) (wh
                       all, mode 0600) / import_jsonl(store, lines) (bad lines skipped, noted)
 memory/timestamps.py  the times koe keeps (1900-2999); checked coming in, never failing out
 memory/compact.py     compact(store): forgotten text and vectors leave the files on disk
+memory/chroma_calls.py inside_chromadb(), ChromaLock: koe's chromadb calls, counted; when none
+                      runs, the HNSW files' unused room is zeroed (memory/hnsw_files.py)
 memory/timephrases.py find_time_window(text, now) / parse_when(text, now)
 """

@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 from koe.config.errors import KoeError
 from koe.config.paths import data_dir
+from koe.memory.chroma_calls import inside_chromadb, unwatch, watch
 from koe.memory.errors import (
     StoreError,
     StoreLockedError,
@@ -72,8 +73,10 @@ class Connection:
             self.client = chroma_call(path, lambda: _persistent_client(path))
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(Exception), inside_chromadb():
             self.client.close()
+        if self.path is not None:
+            unwatch(self.path)
         if self.lock_fd is not None:
             with contextlib.suppress(OSError):
                 fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
@@ -89,9 +92,11 @@ def open_embedded(path: Path) -> Connection:
         raise _folder_failure(path, exc) from exc
     _prepare_folder(path)
     lock_fd = _lock(path)
+    watch(path)
     try:
         client = chroma_call(path, lambda: _persistent_client(path))
     except BaseException:
+        unwatch(path)
         fcntl.flock(lock_fd, fcntl.LOCK_UN)
         os.close(lock_fd)
         raise
@@ -229,7 +234,8 @@ def _lock(path: Path) -> int:
 def chroma_call(path: Path, fn: Any) -> Any:
     """Run fn; chromadb's Rust core panics (BaseException) on some damaged files."""
     try:
-        return fn()
+        with inside_chromadb():
+            return fn()
     except (KeyboardInterrupt, SystemExit, KoeError):
         raise
     except BaseException as exc:

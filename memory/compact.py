@@ -11,6 +11,8 @@ folder stays on disk. So compaction
   3. closes chromadb, VACUUMs the SQLite file, and opens it again;
   4. merges and rewrites the search index beside it (memory/index/), whose deleted rows
      were zeroed when they were deleted.
+chromadb also writes uninitialised memory (freed text among it) into the unused room of its
+HNSW files; memory/chroma_calls.py zeroes it after every chromadb call.
 A Chroma server's files belong to the server: there, forgetting deletes through the API
 and `chroma vacuum` on the server host does the rest.
 """
@@ -18,7 +20,6 @@ and `chroma vacuum` on the server host does the rest.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sqlite3
 import time
@@ -29,12 +30,12 @@ from typing import TYPE_CHECKING, Any
 from koe.memory.client import SQLITE_FILE
 from koe.memory.durable import write_atomically
 from koe.memory.errors import StoreError, store_failure
+from koe.memory.hnsw_files import UUID_DIR
 
 if TYPE_CHECKING:
     from koe.memory.store import MemoryStore
 
 REBUILD_MARKER = "koe-rebuild.json"
-UUID_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 COPY_PAGE = 1000
 
 

@@ -15,7 +15,6 @@ transaction; whatever a crash interrupts is read again from chromadb on the next
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 from koe.config.errors import KoeError
 from koe.config.schema import MemorySettings
 from koe.memory import client as clients
+from koe.memory.chroma_calls import ChromaLock, inside_chromadb
 from koe.memory.collection import open_collection
 from koe.memory.embeddings import OnnxEmbedder, get_embedder
 from koe.memory.errors import MemoryInputError, server_failure, store_failure
@@ -55,7 +55,8 @@ class MemoryStore:
         self.connection = connection
         self.settings = settings
         self.embedder = embedder
-        self.lock = threading.RLock()  # writes and compaction; chromadb itself is thread-safe
+        # Writes and compaction (chromadb itself is thread-safe); see memory/chroma_calls.py.
+        self.lock = ChromaLock()
         self.warnings: list[str] = []  # things a user should hear about (the CLI prints them)
         self.collection = open_collection(connection, settings, embedder)
         self.index: SearchIndex | None = None  # set by open() on the embedded store
@@ -296,7 +297,8 @@ class MemoryStore:
     def call(self, fn: Callable[[], Any]) -> Any:
         """Run one chromadb operation; its failures become a StoreError naming the store."""
         try:
-            return fn()
+            with inside_chromadb():
+                return fn()
         except (KeyboardInterrupt, SystemExit, KoeError):
             raise
         except BaseException as exc:

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import platform
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from koe.config.schema import MemorySettings
+from koe.memory import hnsw_files
 from koe.memory.compact import REBUILD_MARKER, _write_marker, rebuild_name
 from koe.memory.forget import forget, select
 from koe.memory.index.mirror import Narrowing
@@ -17,7 +23,8 @@ from koe.memory.recall import recall
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 from koe.memory.transfer import export_jsonl
-from tests.memory.helpers import files_containing
+from tests.memory.heap_forgetter import DIRTY_HEAP_ENV
+from tests.memory.helpers import ROOT, files_containing
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 SECRET = "my locker combination is zebra-quartz-4417"
@@ -134,3 +141,53 @@ def test_forgotten_words_leave_every_index(store: MemoryStore) -> None:
     assert store.index.matching(["xylophone", "marzipan", "8812"], 10, Narrowing()) == []
     assert all("xylophone" not in r.record.text for r in recall(store, "vault code", 10))
     assert len(store.index) == store.count() == 300
+
+
+def _forget_in_dirty_heap(path: Path, *flags: str) -> list[str]:
+    """The steps of tests/memory/heap_forgetter.py after which the store's files held the
+    secret, in a process whose freed heap was full of it."""
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).parent / "heap_forgetter.py"), str(path), *flags],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env={**os.environ, **DIRTY_HEAP_ENV})
+    assert done.returncode == 0 and "FORGOT 1" in done.stdout, done.stderr
+    return [line.removeprefix("LEAK ") for line in done.stdout.splitlines()
+            if line.startswith("LEAK ")]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="provokes glibc's allocator")
+def test_forgotten_words_never_reach_unused_index_room(tmp_path: Path) -> None:
+    """chromadb's HNSW index writes the room it has allocated but not used yet to
+    data_level0.bin as it was: freed memory of the process (memory/hnsw_files.py). With the
+    heap full of the secret, neither the compaction nor the next write puts it in a file; the
+    control, without koe's zeroing, shows the provocation reaches the files both times."""
+    assert _forget_in_dirty_heap(tmp_path / "zeroed") == []
+    assert _forget_in_dirty_heap(tmp_path / "control", "unprotected") == [
+        "compaction", "next write"]
+
+
+def _room(folder: Path) -> tuple[int, bytes, bytes, bytes]:
+    """Elements in use, their bytes, and the unused room of data_level0.bin and length.bin."""
+    _, _, _, count, per_element = hnsw_files.HEADER.unpack_from(
+        (folder / "header.bin").read_bytes())
+    data = (folder / "data_level0.bin").read_bytes()
+    lengths = (folder / "length.bin").read_bytes()
+    return count, data[:count * per_element], data[count * per_element:], lengths[count * 4:]
+
+
+def test_unused_index_room_is_zero_and_the_index_intact(memory_settings: MemorySettings) -> None:
+    """After every chromadb call the room past the elements is zero, before chromadb first
+    saves its index (then all of it is room) and after; what is in use stays as it was."""
+    path = Path(memory_settings.path)
+    with MemoryStore.open(memory_settings) as store:
+        store.add_turn("user", "first words", "c", at=T0)
+        (folder,) = hnsw_files.index_folders(path)
+        count, _, room, length_room = _room(folder)
+        assert count == 0 and room and not any(room) and length_room and not any(length_room)
+        _fill(store, 1050)  # chromadb saves its index after 1,000 writes
+    with MemoryStore.open(memory_settings) as store:
+        count, used, room, length_room = _room(folder)
+        assert count >= 1000 and any(used) and not any(room) and not any(length_room)
+        vector = store.embedder.embed_one("Everyday note number 777 about groceries and chores.")
+        found = store.call(lambda: store.collection.query(query_embeddings=[vector], n_results=1))
+        assert found["ids"] == [["m777"]]
