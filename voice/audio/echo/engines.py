@@ -65,7 +65,10 @@ def _keep_livekits_threads_out_of_python() -> None:
     from livekit.rtc._ffi_client import FfiClient, ffi_event_callback
     from livekit.rtc.version import __version__
 
-    library = FfiClient.instance._ffi_lib
+    try:
+        library = FfiClient.instance._ffi_lib
+    except AttributeError as exc:  # not the client this was written for: use the fallback
+        raise ImportError(f"livekit {__version__}: cannot turn its log capture off") from exc
     arrived = threading.Event()
 
     def swallow_marker(record: logging.LogRecord) -> bool:
