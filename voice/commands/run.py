@@ -121,12 +121,12 @@ def _converse(settings: Settings, args: argparse.Namespace,
         else:
             view.note(f"{choice.mode} at {settings.s2s.url}; loading Whisper, the voice and "
                       "memory...")
-        provider = provider_for(choice.mode, settings.llm, settings.s2s)
-        parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory,
-                                             provider=provider))
         # One canceller for the whole run: it learns the room as koe speaks, turn after turn.
         far = FarEnd()
         canceller = open_canceller(far, "auto" if settings.listen.barge_in else "none")
+        provider = provider_for(choice.mode, settings.llm, settings.s2s)
+        parts: Parts = runner.run(Parts.load(settings, remember=not args.no_memory,
+                                             provider=provider))
         loop = build_loop(choice.mode, settings, parts, view, canceller.near)
         try:
             runner.run(_listen(loop.assistant, settings, args, view, far))
