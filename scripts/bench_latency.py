@@ -115,10 +115,10 @@ class WholeReply:
 async def run_once(settings: Settings, server: LocalServer, question: Path, reply: Path,
                    config: str) -> list[TurnReport]:
     whole = config == "naive"
-    far = FarEnd()
-    echo = config == "echo"
-    clean = open_canceller(far).near if echo else None
-    room = EchoRoom(far, *ECHO_ROOM) if echo else None
+    # Only the echo config plays into a far end: the others run exactly as before it existed.
+    far = FarEnd() if config == "echo" else None
+    clean = open_canceller(far).near if far else None
+    room = EchoRoom(far, *ECHO_ROOM) if far else None
     parts = await Parts.load(settings, provider=LlmProvider(settings.llm, server=server))
     try:
         assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
