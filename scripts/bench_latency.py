@@ -117,8 +117,8 @@ async def run_once(settings: Settings, server: LocalServer, question: Path, repl
     whole = config == "naive"
     # Only the echo config plays into a far end: the others run exactly as before it existed.
     far = FarEnd() if config == "echo" else None
-    clean = open_canceller(far).near if far else None
-    room = EchoRoom(far, *ECHO_ROOM) if far else None
+    clean = open_canceller(far).near if far is not None else None
+    room = EchoRoom(far, *ECHO_ROOM) if far is not None else None
     parts = await Parts.load(settings, provider=LlmProvider(settings.llm, server=server))
     try:
         assistant = Assistant(settings, parts.hearing, parts.conversation, parts.synthesizer,
