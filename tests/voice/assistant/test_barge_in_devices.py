@@ -28,6 +28,7 @@ from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line, speak_script
 from koe.voice.tts.splitter import SentenceSplitter
 from tests.voice.assistant.helpers import voice
+from tests.voice.llm.helpers import greedy
 
 pytestmark = pytest.mark.slow
 STORY = "Tell me a story of at least ten sentences about a dragon who learns to bake bread."
@@ -38,7 +39,7 @@ WAIT = 240.0  # for anything the loop does, on a slow machine
 
 def test_talking_over_koe_stops_it_and_its_own_voice_never_does(
         tmp_path: Path, virtual_audio: VirtualAudio, qwen_server: LocalServer) -> None:
-    settings = Settings(memory=MemorySettings(path=str(tmp_path / "store")))
+    settings = greedy(Settings(memory=MemorySettings(path=str(tmp_path / "store"))))
     story, _ = speak_script(voice(), [Line(STORY, 0.0)], lead_in=0.0)
     cut_in, said = speak_script(voice(), [Line(CUT_IN, 0.0)], lead_in=0.0)
     env = virtual_audio.client_env()

@@ -21,6 +21,7 @@ from koe.voice.stt.transcriber import Transcriber
 from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line, speak_script
 from tests.voice.assistant.helpers import voice
+from tests.voice.llm.helpers import GREEDY_ENV
 
 pytestmark = pytest.mark.slow
 FACT = "My sister Hannah's birthday is on the twelfth of May."
@@ -60,7 +61,7 @@ def test_a_spoken_question_is_answered_aloud_from_memory(
         store.add_turn("user", FACT, "earlier", at=time.time() - 3 * 86400)
     question, _ = speak_script(voice(), [Line("When is my sister Hannah's birthday?", 0.5)],
                                lead_in=0.3)
-    env = {**virtual_audio.client_env(), "KOE_LLM_LOCAL_MODEL": str(qwen_path),
+    env = {**virtual_audio.client_env(), **GREEDY_ENV, "KOE_LLM_LOCAL_MODEL": str(qwen_path),
            "KOE_LLM_LOCAL_CONTEXT_SIZE": "2048", "KOE_MEMORY_PATH": str(store_path)}
     koe = subprocess.Popen([sys.executable, "-m", "koe.voice", "run", "--verbose"], env=env,
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -41,6 +41,7 @@ from tests.voice.assistant.helpers import (
     sound_between,
     words_said,
 )
+from tests.voice.llm.helpers import GREEDY_ENV, greedy
 from tests.voice.turns.signals import click, cough, door_slam, room, silence
 
 pytestmark = pytest.mark.slow
@@ -53,7 +54,7 @@ FACT = "My sister Hannah's birthday is on the twelfth of May."
 
 
 def settings_for(tmp_path: Path) -> Settings:
-    return Settings(memory=MemorySettings(path=str(tmp_path / "store")))
+    return greedy(Settings(memory=MemorySettings(path=str(tmp_path / "store"))))
 
 
 def converse(settings: Settings, server: LocalServer, question: Path, reply: Path,
@@ -85,12 +86,13 @@ def test_two_questions_are_two_turns_and_the_answer_uses_memory(
                                               Line("What is the capital of France?", PAUSE)])
     reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav")
 
-    assert len(reports) == 2
-    assert "hannah" in " ".join(normalise(reports[0].transcript))
+    told = [(r.transcript, r.reply) for r in reports]
+    assert len(reports) == 2, told
+    assert "hannah" in " ".join(normalise(reports[0].transcript)), told
     assert reports[0].memories and "Hannah" in reports[0].memories[0]
     heard = words_said(transcriber, tmp_path / "r.wav")
-    assert "may" in heard and {"twelfth", "12th", "12"} & set(heard)
-    assert "paris" in heard
+    assert "may" in heard and {"twelfth", "12th", "12"} & set(heard), (told, heard)
+    assert "paris" in heard, (told, heard)
     # Each reply starts after its question ended, on the input's timeline.
     for line, report in zip(said, reports, strict=True):
         assert first_sound_after(tmp_path / "r.wav", line.end) is not None
@@ -120,14 +122,15 @@ def test_a_question_with_a_pause_inside_is_answered_once(
                        tmp_path / "r.wav")
     assert len(reports) == 1
     assert normalise(reports[0].transcript)[-2:] == ["of", "japan"]
-    assert "tokyo" in words_said(transcriber, tmp_path / "r.wav")
+    heard = words_said(transcriber, tmp_path / "r.wav")
+    assert "tokyo" in heard, (reports[0].reply, heard)
 
 
 def test_koe_run_in_file_mode_writes_replies_and_a_report(
         tmp_path: Path, qwen_path: Path, transcriber: Transcriber) -> None:
     """The real command, as a user or a script runs it."""
     question_file(tmp_path / "q.wav", [Line("What colour is the sky on a clear day?", PAUSE)])
-    env = {**os.environ, "KOE_LLM_LOCAL_MODEL": str(qwen_path),
+    env = {**os.environ, **GREEDY_ENV, "KOE_LLM_LOCAL_MODEL": str(qwen_path),
            "KOE_LLM_LOCAL_CONTEXT_SIZE": "2048", "KOE_MEMORY_PATH": str(tmp_path / "store")}
     done = subprocess.run([sys.executable, "-m", "koe.voice", "run", "--input",
                            str(tmp_path / "q.wav"), "--output", str(tmp_path / "r.wav"),
@@ -136,7 +139,8 @@ def test_koe_run_in_file_mode_writes_replies_and_a_report(
     assert done.returncode == 0, done.stderr
     turns = json.loads(done.stdout)["turns"]
     assert len(turns) == 1 and turns[0]["latency"] > 0
-    assert "blue" in words_said(transcriber, tmp_path / "r.wav")
+    heard = words_said(transcriber, tmp_path / "r.wav")
+    assert "blue" in heard, (turns[0]["reply"], heard)
     assert "Traceback" not in done.stderr
 
 
@@ -191,13 +195,11 @@ def test_talking_over_koe_stops_it_and_the_turn_keeps_what_was_heard(
     # The user cuts in 7 s after asking: after the reply has begun, even on a busy machine
     # (its first sound comes 2-5 s after the question), and before even a two-sentence reply
     # is over, whatever the model makes of the request (it has told the story in two
-    # sentences, and said it knew no such dragon). It answers without sampling.
+    # sentences, and said it knew no such dragon).
     said = question_file(tmp_path / "q.wav", [
         Line("Tell me a long story about a dragon who learns to bake bread.", 7.0),
         Line("Stop. What is two plus two?", PAUSE)])
     settings = settings_for(tmp_path)
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
-        update={"temperature": 0.0})})
     reports = converse(settings, qwen_server, tmp_path / "q.wav", tmp_path / "r.wav",
                        echo=ROOM_ECHO)
 

@@ -28,6 +28,7 @@ from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line, speak_script
 from koe.voice.tts.synthesizer import PiperSynthesizer
 from koe.voice.turns.pcm import SAMPLE_RATE
+from tests.voice.llm.helpers import greedy
 
 T = TypeVar("T")
 
@@ -61,7 +62,7 @@ class Served:
 
 
 def settings_in(folder: Path) -> Settings:
-    settings = Settings()
+    settings = greedy(Settings())
     return settings.model_copy(update={"memory": MemorySettings(path=str(folder / "memory"))})
 
 

@@ -22,6 +22,7 @@ from koe.voice.stt.wer import normalise
 from koe.voice.tts.script import Line
 from tests.net import free_port
 from tests.voice.assistant.helpers import question_file, words_said
+from tests.voice.llm.helpers import GREEDY_ENV
 
 pytestmark = pytest.mark.slow
 FACT = "My sister Hannah's birthday is on the twelfth of May."
@@ -33,7 +34,7 @@ def koe_serve(tmp_path: Path, qwen_path: Path) -> Iterator[int]:
     """`koe serve realtime` on a free port, with no memory of its own: what the client
     recalls is all the model is told."""
     port = free_port()
-    env = {**os.environ, "KOE_HOME": str(tmp_path / "server"),
+    env = {**os.environ, **GREEDY_ENV, "KOE_HOME": str(tmp_path / "server"),
            "KOE_LLM_LOCAL_MODEL": str(qwen_path), "KOE_LLM_LOCAL_CONTEXT_SIZE": "2048"}
     log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115 - read back while it runs
     server = subprocess.Popen([sys.executable, "-m", "koe.voice", "serve", "realtime",
