@@ -156,7 +156,7 @@ class TtsSettings(Section):
 
 
 class RunSettings(Section):
-    # Calibrated chance that a memory is what the question asks about (memory/ranking.py).
+    # Calibrated chance that a memory is what the question asks about (memory/search/ranking.py).
     min_relevance: float = Field(0.1, ge=0.0, le=1.0)
     memories: int = Field(3, ge=0, le=20)
     speak_errors: bool = True

@@ -11,7 +11,7 @@ from pathlib import Path
 from koe.config.checks import Check
 from koe.config.errors import KoeError
 from koe.config.schema import Settings
-from koe.memory.client import SQLITE_FILE, check_folder, default_store_path
+from koe.memory.chroma.client import SQLITE_FILE, check_folder, default_store_path
 
 
 def check_memory(settings: Settings) -> Iterator[Check]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from koe.memory.compact import folder_size
+from koe.memory.forgetting.compact import folder_size
 from koe.memory.records import MemoryRecord, from_metadata, is_piece, stored_time
 from koe.memory.store import MemoryStore
 

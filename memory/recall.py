@@ -1,10 +1,10 @@
 """Recall: the memories that answer a question, each with how relevant it is (0-1).
 
 `recall(store, "what did I tell you about my sister's birthday?")` gathers candidates by
-meaning and by words (memory/candidates.py), ranks them (memory/ranking.py: the recency
-blend, the words the question shares, what the user said above chatter and echoes, one
-place per record and per group of near duplicates) and returns them with a calibrated
-relevance the voice loop can threshold (run.min_relevance). A time phrase in the question
+meaning and by words (memory/search/candidates.py), ranks them (memory/search/ranking.py:
+the recency blend, the words the question shares, what the user said above chatter and
+echoes, one place per record and per group of near duplicates) and returns them with a
+calibrated relevance the voice loop can threshold (run.min_relevance). A time phrase in the question
 ("yesterday", "last Tuesday") becomes a window; a question that is only about time ("what
 did we talk about yesterday?") is answered from that window's conversation summaries (or,
 for conversations without one, their first and last things the user said).
@@ -18,14 +18,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from koe.memory.candidates import Scope, gather
-from koe.memory.overview import window_overview
-from koe.memory.ranking import MIN_COVERAGE, rank
 from koe.memory.recordings import clock
 from koe.memory.records import MemoryRecord, Moment, epoch_of, is_piece, split_text
-from koe.memory.search import read_entries, read_records
+from koe.memory.search.candidates import Scope, gather
+from koe.memory.search.nearest import read_entries, read_records
+from koe.memory.search.overview import window_overview
+from koe.memory.search.ranking import MIN_COVERAGE, rank
 from koe.memory.store import MemoryStore
-from koe.memory.timephrases import find_time_window, local_zone
+from koe.memory.when.phrases import find_time_window, local_zone
 
 EXCERPT_CHARS = 300
 # Added to the score of memories inside a window named in the question ("last week").

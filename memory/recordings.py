@@ -20,7 +20,7 @@ from koe.memory.errors import MemoryInputError
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 from koe.memory.summary import extractive_summary, summary_id
-from koe.memory.timephrases import local_zone
+from koe.memory.when.phrases import local_zone
 
 PASSAGE_SECONDS = 60.0
 PASSAGE_CHARS = 900  # within memory.chunk_chars' smallest value's reach: one piece each

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from koe.memory.timestamps import (
+from koe.memory.when.timestamps import (
     CheckedTime,
     check_timestamp,
     checked_timestamp,

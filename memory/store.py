@@ -24,12 +24,11 @@ import numpy as np
 
 from koe.config.errors import KoeError
 from koe.config.schema import MemorySettings
-from koe.memory import client as clients
-from koe.memory.chroma_calls import ChromaLock, inside_chromadb
-from koe.memory.collection import open_collection
+from koe.memory.chroma import client as clients
+from koe.memory.chroma.calls import ChromaLock, inside_chromadb
+from koe.memory.chroma.collection import open_collection
 from koe.memory.embeddings import OnnxEmbedder, get_embedder
 from koe.memory.errors import MemoryInputError, server_failure, store_failure
-from koe.memory.filters import Filter
 from koe.memory.index.index import Narrowing, SearchIndex
 from koe.memory.records import (
     SOURCES,
@@ -44,7 +43,8 @@ from koe.memory.records import (
     split_text,
     to_metadata,
 )
-from koe.memory.search import PAGE, Hit, nearest_memories
+from koe.memory.search.filters import Filter
+from koe.memory.search.nearest import PAGE, Hit, nearest_memories
 
 __all__ = ["MemoryRecord", "MemoryStore"]
 
@@ -55,7 +55,7 @@ class MemoryStore:
         self.connection = connection
         self.settings = settings
         self.embedder = embedder
-        # Writes and compaction (chromadb itself is thread-safe); see memory/chroma_calls.py.
+        # Writes and compaction (chromadb itself is thread-safe); see memory/chroma/calls.py.
         self.lock = ChromaLock()
         self.warnings: list[str] = []  # things a user should hear about (the CLI prints them)
         self.collection = open_collection(connection, settings, embedder)
@@ -76,7 +76,7 @@ class MemoryStore:
         try:
             store = cls(connection, settings, embedder)
             if store.embedded:
-                from koe.memory.forget import finish_interrupted_forget
+                from koe.memory.forgetting.forget import finish_interrupted_forget
                 from koe.memory.index.sync import open_index
 
                 store.index = store.call(lambda: open_index(store))

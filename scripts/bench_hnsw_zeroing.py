@@ -3,7 +3,7 @@
 
     python3 scripts/bench_hnsw_zeroing.py [--processes 5]
 
-1. koe's way (memory/chroma_calls.py): the index files' unused room zeroed when no chromadb
+1. koe's way (memory/chroma/calls.py): the index files' unused room zeroed when no chromadb
    call runs. One process, 1,000 memories, blocks of 15 `add_turn` + `recall` alternating
    with the zeroing off and on: p50 and p90 of each, both ways.
 2. The way not taken: glibc filling every block it hands out and takes back
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import koe.memory.chroma_calls as chroma_calls
+import koe.memory.chroma.calls as chroma_calls
 from koe.config.schema import MemorySettings, Settings
 from koe.memory.recall import recall
 from koe.memory.records import MemoryRecord

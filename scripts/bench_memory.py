@@ -45,9 +45,9 @@ from memory_corpus import (
 from memory_measures import latency, quality, recall_at, recording, storage, thresholds
 
 from koe.config.schema import MemorySettings
-from koe.memory.client import chroma_settings
-from koe.memory.compact import compact
+from koe.memory.chroma.client import chroma_settings
 from koe.memory.embeddings import bert_tokenizer, packaged_model_file, packaged_vocab_file
+from koe.memory.forgetting.compact import compact
 from koe.memory.recall import recall
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore

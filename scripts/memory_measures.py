@@ -13,7 +13,7 @@ import numpy as np
 from memory_corpus import NOW
 
 from koe.config.schema import RunSettings
-from koe.memory.compact import folder_size
+from koe.memory.forgetting.compact import folder_size
 from koe.memory.index.mirror import Narrowing
 from koe.memory.index.tables import FILE as INDEX_FILE
 from koe.memory.recall import recall

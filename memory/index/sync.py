@@ -5,7 +5,7 @@ be trusted: missing (a store made before the index existed), of another format o
 model, left half-built, or holding another number of entries than chromadb. Entries a
 killed process was writing (the pending notes) are read again from chromadb on open.
 The index lives beside the embedded store only: a Chroma server may be written by other
-machines, so there chromadb's own index answers (memory/search.py).
+machines, so there chromadb's own index answers (memory/search/nearest.py).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import sys
 import time
 
 from koe.config.schema import MemorySettings
-from koe.memory.forget import forget, select
+from koe.memory.forgetting.forget import forget, select
 from koe.memory.store import MemoryStore
 
 

@@ -14,9 +14,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import koe.memory.chroma_calls as chroma_calls
+import koe.memory.chroma.calls as chroma_calls
 from koe.config.schema import MemorySettings
-from koe.memory.forget import forget, select
+from koe.memory.forgetting.forget import forget, select
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from koe.config.schema import MemorySettings
-from koe.memory.journal import JOURNAL_FILE
+from koe.memory.forgetting.journal import JOURNAL_FILE
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 from tests.memory.helpers import files_containing, fill_disk, run_koe, small_tmpfs, write_config

@@ -64,7 +64,7 @@ def test_vocabulary_tokenizer_matches_the_models_tokenizer_json() -> None:
 def test_chromadb_embedding_function_protocol(tmp_path: Path) -> None:
     import chromadb
 
-    from koe.memory.client import chroma_settings
+    from koe.memory.chroma.client import chroma_settings
 
     embedder = get_embedder()
     assert OnnxEmbedder.name() == "koe-minilm-onnx"

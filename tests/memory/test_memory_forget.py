@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from koe.config.schema import MemorySettings
-from koe.memory import hnsw_files
-from koe.memory.compact import REBUILD_MARKER, _write_marker, rebuild_name
-from koe.memory.forget import forget, select
+from koe.memory.chroma import hnsw_files
+from koe.memory.forgetting.compact import REBUILD_MARKER, _write_marker, rebuild_name
+from koe.memory.forgetting.forget import forget, select
 from koe.memory.index.mirror import Narrowing
 from koe.memory.recall import recall
 from koe.memory.records import MemoryRecord
@@ -158,7 +158,7 @@ def _forget_in_dirty_heap(path: Path, *flags: str) -> list[str]:
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="provokes glibc's allocator")
 def test_forgotten_words_never_reach_unused_index_room(tmp_path: Path) -> None:
     """chromadb's HNSW index writes the room it has allocated but not used yet to
-    data_level0.bin as it was: freed memory of the process (memory/hnsw_files.py). With the
+    data_level0.bin as it was: freed memory of the process (memory/chroma/hnsw_files.py). With the
     heap full of the secret, neither the compaction nor the next write puts it in a file; the
     control, without koe's zeroing, shows the provocation reaches the files both times."""
     assert _forget_in_dirty_heap(tmp_path / "zeroed") == []

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from koe.config.schema import MemorySettings
-from koe.memory.forget import forget, select
-from koe.memory.journal import JOURNAL_FILE
+from koe.memory.forgetting.forget import forget, select
+from koe.memory.forgetting.journal import JOURNAL_FILE
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 from tests.memory.helpers import ROOT, files_containing
@@ -107,7 +107,7 @@ def test_a_forget_whose_compaction_never_ran_is_finished_on_open(template: Path,
                                                                  tmp_path: Path) -> None:
     """The journal's promise, step by step: written before the deletes, kept until the
     compaction is done (a process killed right after the deletes leaves exactly this)."""
-    from koe.memory.journal import write_journal
+    from koe.memory.forgetting.journal import write_journal
 
     path = tmp_path / "store"
     shutil.copytree(template, path)

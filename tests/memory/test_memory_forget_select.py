@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from koe.config.schema import MemorySettings
-from koe.memory.forget import ABOUT_LIMIT, TooBroadError, select
-from koe.memory.phrase import Phrase
+from koe.memory.forgetting.forget import ABOUT_LIMIT, TooBroadError, select
+from koe.memory.forgetting.phrase import Phrase
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 from koe.voice.cli import main

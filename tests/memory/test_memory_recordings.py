@@ -12,10 +12,10 @@ import av
 import numpy as np
 import pytest
 
-from koe.memory.forget import forget, select
+from koe.memory.forgetting.forget import forget, select
+from koe.memory.forgetting.request import ForgetRequest
 from koe.memory.recall import memory_block, recall
 from koe.memory.recordings import Spoken, remember_recording
-from koe.memory.selectors import ForgetRequest
 from koe.memory.store import MemoryStore
 from tests.memory.helpers import ROOT, run_koe, write_config
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from koe.config.schema import MemorySettings
-from koe.memory.compact import compact
 from koe.memory.errors import StoreError, StoreUnavailableError
-from koe.memory.forget import forget, select
+from koe.memory.forgetting.compact import compact
+from koe.memory.forgetting.forget import forget, select
+from koe.memory.forgetting.request import ForgetRequest
 from koe.memory.health import check_store
 from koe.memory.recall import recall
 from koe.memory.recordings import Spoken, remember_recording
 from koe.memory.records import MemoryRecord
-from koe.memory.selectors import ForgetRequest
 from koe.memory.store import MemoryStore
 from koe.memory.transfer import export_jsonl, import_jsonl
 from tests.memory.helpers import free_port, running_chroma

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from koe.config.schema import MemorySettings
-from koe.memory.client import SQLITE_FILE
+from koe.memory.chroma.client import SQLITE_FILE
 from koe.memory.errors import MemoryInputError, StoreError, StoreLockedError
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore

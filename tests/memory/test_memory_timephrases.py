@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from koe.memory.timephrases import find_time_window, local_zone, parse_when
+from koe.memory.when.phrases import find_time_window, local_zone, parse_when
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 18, 15, 30, tzinfo=BERLIN)

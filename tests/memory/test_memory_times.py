@@ -19,8 +19,8 @@ from koe.memory.inventory import conversations, stats
 from koe.memory.recall import memory_block, recall
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
-from koe.memory.timephrases import parse_when
-from koe.memory.timestamps import (
+from koe.memory.when.phrases import parse_when
+from koe.memory.when.timestamps import (
     MAX_TIMESTAMP,
     MIN_TIMESTAMP,
     checked_timestamp,

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from koe.config.schema import MemorySettings
 from koe.memory.records import ROLES, SOURCES, MemoryRecord
 from koe.memory.store import MemoryStore
-from koe.memory.timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP
 from koe.memory.transfer import export_jsonl, import_jsonl, parse_line
+from koe.memory.when.timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP
 from tests.memory.helpers import fill_disk, run_koe, small_tmpfs, write_config
 
 # Text as people and programs write it: any character UTF-8 can carry (no lone surrogates).

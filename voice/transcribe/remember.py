@@ -22,7 +22,7 @@ from koe.config.errors import KoeError, print_error
 from koe.config.schema import Settings
 from koe.memory.recordings import RememberedRecording, Spoken, remember_recording
 from koe.memory.store import MemoryStore
-from koe.memory.timephrases import local_zone, parse_when
+from koe.memory.when.phrases import local_zone, parse_when
 from koe.voice.stt.segments import Transcript
 from koe.voice.transcribe.job import FileResult
 

@@ -85,7 +85,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_conversations(args: argparse.Namespace) -> int:
     from koe.memory.inventory import conversations
-    from koe.memory.timestamps import local
+    from koe.memory.when.timestamps import local
 
     settings = memory_settings(args)
     with open_store(args) as store:
@@ -106,7 +106,7 @@ def run_stats(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from koe.memory.inventory import stats
-    from koe.memory.timestamps import local
+    from koe.memory.when.timestamps import local
 
     settings = memory_settings(args)
     with open_store(args) as store:
@@ -132,7 +132,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_compact(args: argparse.Namespace) -> int:
-    from koe.memory.compact import compact
+    from koe.memory.forgetting.compact import compact
 
     with open_store(args) as store:
         c = compact(store)

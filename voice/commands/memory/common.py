@@ -51,7 +51,7 @@ def open_store(args: argparse.Namespace) -> MemoryStore:
 
 
 def zone_of(settings: MemorySettings) -> tzinfo:
-    from koe.memory.timephrases import local_zone
+    from koe.memory.when.phrases import local_zone
 
     try:
         return local_zone(settings.timezone)
@@ -62,7 +62,7 @@ def zone_of(settings: MemorySettings) -> tzinfo:
 def moment(text: str | None, settings: MemorySettings, end: bool = False) -> datetime | None:
     if text is None:
         return None
-    from koe.memory.timephrases import parse_when
+    from koe.memory.when.phrases import parse_when
 
     try:
         window = parse_when(text, datetime.now(zone_of(settings)))
@@ -73,14 +73,14 @@ def moment(text: str | None, settings: MemorySettings, end: bool = False) -> dat
 
 def when(text: str | None, settings: MemorySettings, end: bool = False) -> float | None:
     """A window edge: times past the years koe keeps mean "from the start" / "to the end"."""
-    from koe.memory.timestamps import clamped
+    from koe.memory.when.timestamps import clamped
 
     at = moment(text, settings, end)
     return None if at is None else clamped(at)
 
 
 def line(record: MemoryRecord, zone: tzinfo, score: float | None = None) -> str:
-    from koe.memory.timestamps import local
+    from koe.memory.when.timestamps import local
 
     text = " ".join(record.text.split())
     text = text if len(text) <= 100 else text[:99] + "…"

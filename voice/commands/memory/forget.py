@@ -28,7 +28,7 @@ only lists them."""
 
 
 def register_forget(sub: argparse._SubParsersAction) -> None:
-    from koe.memory.selectors import ABOUT_LIMIT, ABOUT_THRESHOLD
+    from koe.memory.forgetting.request import ABOUT_LIMIT, ABOUT_THRESHOLD
 
     f = sub.add_parser("forget", help="delete memories for good", description=FORGET_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,8 +55,8 @@ def register_forget(sub: argparse._SubParsersAction) -> None:
 
 def run_forget(args: argparse.Namespace) -> int:
     from koe.memory.errors import MemoryInputError
-    from koe.memory.forget import ForgetRequest, forget, select
-    from koe.memory.selectors import ABOUT_THRESHOLD
+    from koe.memory.forgetting.forget import ForgetRequest, forget, select
+    from koe.memory.forgetting.request import ABOUT_THRESHOLD
 
     settings = memory_settings(args)
     if args.threshold is not None and args.about is None:

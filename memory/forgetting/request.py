@@ -9,7 +9,7 @@ from functools import cached_property
 
 from koe.config.errors import KoeError
 from koe.memory.errors import MemoryInputError
-from koe.memory.phrase import Phrase
+from koe.memory.forgetting.phrase import Phrase
 from koe.memory.records import MemoryRecord, Moment, epoch_of, record_id
 
 # Cosine similarity a memory needs to be "about" a text, and the most that may be chosen by

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from koe.memory.filters import Filter
 from koe.memory.index.index import Narrowing, SearchIndex
 from koe.memory.records import (
     MemoryRecord,
@@ -22,6 +21,7 @@ from koe.memory.records import (
     record_id,
     split_text,
 )
+from koe.memory.search.filters import Filter
 
 if TYPE_CHECKING:
     from koe.memory.store import MemoryStore

@@ -12,7 +12,7 @@ folder stays on disk. So compaction
   4. merges and rewrites the search index beside it (memory/index/), whose deleted rows
      were zeroed when they were deleted.
 chromadb also writes uninitialised memory (freed text among it) into the unused room of its
-HNSW files; memory/chroma_calls.py zeroes it after every chromadb call.
+HNSW files; memory/chroma/calls.py zeroes it after every chromadb call.
 A Chroma server's files belong to the server: there, forgetting deletes through the API
 and `chroma vacuum` on the server host does the rest.
 """
@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from koe.memory.client import SQLITE_FILE
+from koe.memory.chroma.client import SQLITE_FILE
+from koe.memory.chroma.hnsw_files import UUID_DIR
 from koe.memory.durable import write_atomically
 from koe.memory.errors import StoreError, store_failure
-from koe.memory.hnsw_files import UUID_DIR
 
 if TYPE_CHECKING:
     from koe.memory.store import MemoryStore

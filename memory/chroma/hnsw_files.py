@@ -6,7 +6,7 @@ writes), writes that whole room to data_level0.bin and length.bin uninitialised:
 memory of the process (documents, a forgotten memory's text) lands on disk, and every
 open, the first write after a compaction among them, writes it anew. Bytes past the
 header's element count are never read, so they can be zeroed once chromadb is quiet
-(memory/chroma_calls.py says when).
+(memory/chroma/calls.py says when).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@ them, and on the embedded store compact so the text and vectors leave the files 
 
 Forgetting cannot be undone, so a request removes what it names and nothing else: every
 selector given narrows the choice (they AND); a phrase matches whole words exactly
-(memory/phrase.py); "about" (by meaning) needs a close match and refuses to choose more
-than a few. On the embedded store a forget is journaled (memory/journal.py): a process
+(memory/forgetting/phrase.py); "about" (by meaning) needs a close match and refuses to choose more
+than a few. On the embedded store a forget is journaled (memory/forgetting/journal.py): a process
 killed halfway has the forget finished by the next open of the store.
 """
 
@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from koe.memory.compact import CompactReport, compact
 from koe.memory.errors import StoreFullError, store_failure
-from koe.memory.journal import clear_journal, read_journal, write_journal
+from koe.memory.forgetting.compact import CompactReport, compact
+from koe.memory.forgetting.journal import clear_journal, read_journal, write_journal
+from koe.memory.forgetting.request import ABOUT_LIMIT, ABOUT_THRESHOLD, ForgetRequest, TooBroadError
 from koe.memory.records import MemoryRecord, Moment
-from koe.memory.search import similarities
-from koe.memory.selectors import ABOUT_LIMIT, ABOUT_THRESHOLD, ForgetRequest, TooBroadError
+from koe.memory.search.nearest import similarities
 from koe.memory.store import MemoryStore
 
 __all__ = ["ABOUT_LIMIT", "ABOUT_THRESHOLD", "ForgetReport", "ForgetRequest", "TooBroadError",

@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 from koe.config.errors import KoeError
 from koe.config.paths import data_dir
-from koe.memory.chroma_calls import inside_chromadb, unwatch, watch
+from koe.memory.chroma.calls import inside_chromadb, unwatch, watch
 from koe.memory.errors import (
     StoreError,
     StoreLockedError,

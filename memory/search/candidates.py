@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from koe.memory.filters import Filter
 from koe.memory.index.index import Narrowing, SearchIndex
 from koe.memory.index.terms import Kind, kind_of, terms
-from koe.memory.ranking import Candidate, coverage, idf
 from koe.memory.records import is_piece, split_text, stored_time
+from koe.memory.search.filters import Filter
+from koe.memory.search.ranking import Candidate, coverage, idf
 
 if TYPE_CHECKING:
     from koe.memory.store import MemoryStore

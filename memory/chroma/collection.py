@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from koe.config.schema import MemorySettings
-from koe.memory import client as clients
+from koe.memory.chroma import client as clients
 from koe.memory.embeddings import OnnxEmbedder
 from koe.memory.errors import StoreError, server_failure
 
@@ -22,7 +22,7 @@ def open_collection(connection: clients.Connection, settings: MemorySettings,
 
     def get_or_create() -> Any:
         if path is not None:
-            from koe.memory.compact import finish_interrupted_rebuild
+            from koe.memory.forgetting.compact import finish_interrupted_rebuild
 
             finish_interrupted_rebuild(connection.client, name, path)
             marker = clients.read_marker(path)

@@ -1,6 +1,6 @@
 """Ranking recalled memories, and how sure recall is that one answers the question.
 
-Each candidate (from exact vector search and from full-text search, memory/candidates.py)
+Each candidate (from exact vector search and from full-text search, memory/search/candidates.py)
 gets one score:
 
     (1 - w) * similarity + w * recency        the existing blend (memory.recency_weight)

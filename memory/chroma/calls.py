@@ -1,5 +1,5 @@
 """koe's calls into chromadb, counted over all threads: when the last one ends, the embedded
-stores' HNSW files have their unused room zeroed (memory/hnsw_files.py says why).
+stores' HNSW files have their unused room zeroed (memory/chroma/hnsw_files.py says why).
 
 chromadb writes those files only while a call is running (a write, or a read that first
 applies the log), so zeroing when none runs, and holding new calls until it is done, cannot
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from koe.memory import hnsw_files
+from koe.memory.chroma import hnsw_files
 
 log = logging.getLogger(__name__)
 _guard = threading.Lock()

@@ -14,7 +14,7 @@ import numpy as np
 from koe.memory.index.index import Narrowing, SearchIndex
 from koe.memory.index.mirror import ROLE_CODES
 from koe.memory.records import MemoryRecord, is_piece
-from koe.memory.search import read_records
+from koe.memory.search.nearest import read_records
 
 if TYPE_CHECKING:
     from koe.memory.store import MemoryStore
