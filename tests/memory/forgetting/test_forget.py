@@ -23,7 +23,7 @@ from koe.memory.recall import recall
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
 from koe.memory.transfer import export_jsonl
-from tests.memory.heap_forgetter import DIRTY_HEAP_ENV
+from tests.memory.forgetting.heap_forgetter import DIRTY_HEAP_ENV
 from tests.memory.helpers import ROOT, files_containing
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -144,7 +144,7 @@ def test_forgotten_words_leave_every_index(store: MemoryStore) -> None:
 
 
 def _forget_in_dirty_heap(path: Path, *flags: str) -> list[str]:
-    """The steps of tests/memory/heap_forgetter.py after which the store's files held the
+    """The steps of tests/memory/forgetting/heap_forgetter.py after which the store's files held the
     secret, in a process whose freed heap was full of it."""
     done = subprocess.run(
         [sys.executable, str(Path(__file__).parent / "heap_forgetter.py"), str(path), *flags],

@@ -89,7 +89,7 @@ def test_killed_at_random_during_writes_the_index_matches_chromadb(tmp_path: Pat
     rng = random.Random(seed)
     path = tmp_path / "store"
     for trial in range(3):
-        child = subprocess.Popen([sys.executable, str(HERE / "crash_writer.py"), str(path)],
+        child = subprocess.Popen([sys.executable, str(HERE.parent / "crash_writer.py"), str(path)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  cwd=ROOT)
         try:
