@@ -102,6 +102,13 @@ def run_koe(*args: str, env: dict[str, str] | None = None, stdin: bytes | None =
     return ran
 
 
+def koe_memory(config: str | Path, *args: str) -> int:
+    """`koe --config CONFIG memory ARGS` in this process (for its output through capsys)."""
+    from koe.voice.cli import main
+
+    return main(["--config", str(config), "memory", *args])
+
+
 def write_config(file: Path, **memory: object) -> Path:
     """A settings file with these [memory] keys."""
     lines = ["[memory]"] + [f"{key} = {json.dumps(value)}" for key, value in memory.items()]

@@ -15,18 +15,13 @@ from koe.config.schema import MemorySettings
 from koe.memory.errors import MemoryInputError
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
-from koe.voice.cli import main
-from tests.memory.helpers import ROOT, run_koe, write_config
+from tests.memory.helpers import ROOT, koe_memory, run_koe, write_config
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> str:
     return str(write_config(tmp_path / "koe.toml", path=str(tmp_path / "store"),
                             timezone="UTC"))
-
-
-def koe(config: str, *args: str) -> int:
-    return main(["--config", config, "memory", *args])
 
 
 def _texts(config: str) -> list[str]:
@@ -43,14 +38,14 @@ def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
 def test_add_dash_reads_standard_input(config: str, monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
     _stdin(monkeypatch, "hi ✓\nsecond line\n".encode())
-    assert koe(config, "add", "-") == 0
+    assert koe_memory(config, "add", "-") == 0
     assert _texts(config) == ["hi ✓\nsecond line"]
     _stdin(monkeypatch, b"caf\xe9 au lait\n")
-    assert koe(config, "add", "-") == 2
+    assert koe_memory(config, "add", "-") == 2
     err = capsys.readouterr().err
     assert "standard input is not UTF-8 text (byte 3)" in err and "Traceback" not in err
     _stdin(monkeypatch, b"\n")
-    assert koe(config, "add", "-") == 2
+    assert koe_memory(config, "add", "-") == 2
     assert "empty text" in capsys.readouterr().err
     assert _texts(config) == ["hi ✓\nsecond line"]
 
@@ -70,13 +65,13 @@ def test_text_that_is_not_utf8_is_refused_in_one_line(config: str, store: Memory
 
 def test_counts_must_be_one_or_more(config: str, capsys: pytest.CaptureFixture[str]) -> None:
     for text in ("first", "second", "third"):
-        assert koe(config, "add", text) == 0
+        assert koe_memory(config, "add", text) == 0
     capsys.readouterr()
     for args in (["list", "--limit", "0"], ["list", "--limit", "-1"],
                  ["search", "x", "-k", "0"], ["list", "--limit", "many"]):
-        assert koe(config, *args) == 2, args
+        assert koe_memory(config, *args) == 2, args
         assert "koe: error:" in capsys.readouterr().err
-    assert koe(config, "list", "--limit", "1") == 0
+    assert koe_memory(config, "list", "--limit", "1") == 0
     assert capsys.readouterr().out.split()[-1] == "third"
 
 

@@ -15,8 +15,7 @@ from koe.memory.forgetting.forget import ABOUT_LIMIT, TooBroadError, select
 from koe.memory.forgetting.phrase import Phrase
 from koe.memory.records import MemoryRecord
 from koe.memory.store import MemoryStore
-from koe.voice.cli import main
-from tests.memory.helpers import run_koe, write_config
+from tests.memory.helpers import koe_memory, run_koe, write_config
 
 NOV = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 DIARY = [MemoryRecord(f"d{day}", f"Took my blood pressure pill at 8:00 on November {day}",
@@ -30,10 +29,6 @@ NOTES = [MemoryRecord(f"n{i}", f"Note {i}: the meeting", "user", "notes",
 def config(tmp_path: Path) -> str:
     return str(write_config(tmp_path / "koe.toml", path=str(tmp_path / "store"),
                             timezone="UTC"))
-
-
-def koe(config: str, *args: str) -> int:
-    return main(["--config", config, "memory", *args])
 
 
 def _settings(config: str) -> MemorySettings:
@@ -82,7 +77,7 @@ def test_every_run_of_a_texts_words_matches_it(text_words: list[str], data: st.D
 
 def test_a_phrase_without_words_is_refused(config: str, capsys: pytest.CaptureFixture[str]
                                            ) -> None:
-    assert koe(config, "forget", "--matching", "?!", "--yes") == 2
+    assert koe_memory(config, "forget", "--matching", "?!", "--yes") == 2
     assert "no words" in capsys.readouterr().err
 
 
@@ -91,15 +86,16 @@ def test_forgetting_one_diary_day_forgets_that_day_only(
     with MemoryStore.open(_settings(config)) as store:
         store.add_many(DIARY + NOTES)
     capsys.readouterr()
-    assert koe(config, "forget", "--matching", "blood pressure pill November 3", "--yes") == 0
+    assert koe_memory(config, "forget", "--matching", "blood pressure pill November 3",
+                      "--yes") == 0
     assert "nothing to forget" in capsys.readouterr().err  # not those words in a row
 
-    assert koe(config, "forget", "--matching", "on November 3", "--yes") == 0
+    assert koe_memory(config, "forget", "--matching", "on November 3", "--yes") == 0
     out = capsys.readouterr().out
     # Shown after the fact, since --yes asked nothing first.
     assert "forgot 1 memories:" in out and "November 3\n" in out and "d3" in out
     assert "November 30" not in out
-    assert koe(config, "forget", "--matching", "Note 1", "--yes", "--no-compact") == 0
+    assert koe_memory(config, "forget", "--matching", "Note 1", "--yes", "--no-compact") == 0
     assert "Note 10" not in capsys.readouterr().out
     assert _ids(config) == {r.id for r in DIARY + NOTES} - {"d3", "n1"}
 
@@ -108,9 +104,9 @@ def test_selectors_narrow_each_other(config: str, capsys: pytest.CaptureFixture[
     for text, at in [("I parked the car on level 4.", "2026-11-20T10:00"),
                      ("Dentist appointment on Thursday.", "2026-11-21T10:00"),
                      ("The car needs new tyres.", "2026-11-29T10:00")]:
-        assert koe(config, "add", text, "--at", at, "--conversation", "c") == 0
+        assert koe_memory(config, "add", text, "--at", at, "--conversation", "c") == 0
     capsys.readouterr()
-    assert koe(config, "forget", "--matching", "car", "--before", "2026-11-28", "--yes") == 0
+    assert koe_memory(config, "forget", "--matching", "car", "--before", "2026-11-28", "--yes") == 0
     out = capsys.readouterr().out
     assert "forgot 1 memories:" in out and "level 4" in out
     with MemoryStore.open(_settings(config)) as store:
@@ -125,7 +121,7 @@ def test_dry_run_lists_and_forgets_nothing(config: str, capsys: pytest.CaptureFi
     with MemoryStore.open(_settings(config)) as store:
         store.add_many(DIARY)
     capsys.readouterr()
-    assert koe(config, "forget", "--conversation", "diary", "--before", "2026-11-03",
+    assert koe_memory(config, "forget", "--conversation", "diary", "--before", "2026-11-03",
                "--dry-run") == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "would forget 2 memories:"
@@ -153,8 +149,8 @@ def test_about_too_broad_on_the_command_line_forgets_nothing(
         config: str, capsys: pytest.CaptureFixture[str]) -> None:
     with MemoryStore.open(_settings(config)) as store:
         store.add_many(DIARY)
-    assert koe(config, "forget", "--about", "blood pressure pill", "--yes") == 1
+    assert koe_memory(config, "forget", "--about", "blood pressure pill", "--yes") == 1
     err = capsys.readouterr().err
     assert err.startswith("koe: error: more than") and err.count("\n") <= 2
     assert len(_ids(config)) == 30
-    assert koe(config, "forget", "--matching", "pill", "--threshold", "0.9") == 2
+    assert koe_memory(config, "forget", "--matching", "pill", "--threshold", "0.9") == 2

@@ -28,8 +28,7 @@ from koe.memory.when.timestamps import (
     local,
     stored_timestamp,
 )
-from koe.voice.cli import main
-from tests.memory.helpers import write_config
+from tests.memory.helpers import koe_memory, write_config
 
 ZONES = sorted(zoneinfo.available_timezones())
 EDGES = [MIN_TIMESTAMP, MIN_TIMESTAMP + 1, MAX_TIMESTAMP - 1e-3, 0.0, -1.0, 1.7e9]
@@ -85,22 +84,19 @@ def config(tmp_path: Path) -> str:
                             timezone="Asia/Tokyo"))
 
 
-def koe(config: str, *args: str) -> int:
-    return main(["--config", config, "memory", *args])
-
-
 def test_add_at_refuses_a_time_out_of_range(config: str, capsys: pytest.CaptureFixture[str]
                                             ) -> None:
-    assert koe(config, "add", "far future", "--at", "9999-12-31T23:59") == 2
+    assert koe_memory(config, "add", "far future", "--at", "9999-12-31T23:59") == 2
     err = capsys.readouterr().err
     assert "outside the years 1900 to 2999" in err and err.count("\n") <= 2
-    assert koe(config, "add", "just in", "--at", "2999-12-31T23:59") == 0
-    assert koe(config, "list", "--since", "9999-12-31") == 2  # its end is past the calendar's
+    assert koe_memory(config, "add", "just in", "--at", "2999-12-31T23:59") == 0
+    # The day's end is past the calendar's.
+    assert koe_memory(config, "list", "--since", "9999-12-31") == 2
     assert "too far in the future" in capsys.readouterr().err
-    assert koe(config, "list", "--since", "9999-12-30") == 0  # past the kept years: empty
-    assert koe(config, "list", "--until", "0001-01-01") == 0
+    assert koe_memory(config, "list", "--since", "9999-12-30") == 0  # past the kept years: empty
+    assert koe_memory(config, "list", "--until", "0001-01-01") == 0
     assert capsys.readouterr().out == ""
-    assert koe(config, "list") == 0
+    assert koe_memory(config, "list") == 0
     assert "2999-12-31 23:59" in capsys.readouterr().out
 
 
@@ -119,7 +115,7 @@ def test_import_checks_every_timestamp_and_goes_on(config: str, tmp_path: Path,
     lines[19] = line(20, 1_700_000_000_000)  # JavaScript milliseconds
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert koe(config, "import", str(source)) == 1
+    assert koe_memory(config, "import", str(source)) == 1
     err = capsys.readouterr().err
     for number in bad:
         assert f"{source}:{number}: " in err
@@ -165,13 +161,13 @@ def test_every_read_path_survives_a_bad_stored_record(
     for args in (["list"], ["list", "--json"], ["search", "the broken record"],
                  ["search", "broken", "--since", "2020-01-01", "--json"], ["stats"],
                  ["stats", "--json"], ["conversations"], ["export"]):
-        assert koe(config, *args) == 0, args
+        assert koe_memory(config, *args) == 0, args
     listed = capsys.readouterr().out
     for entry_id in ids:
         assert entry_id in listed
     assert "1900-01-01" in listed  # a time that is no time shows as the earliest kept
     # Seen, so it can be forgotten.
-    assert koe(config, "forget", *ids, "--yes") == 0
+    assert koe_memory(config, "forget", *ids, "--yes") == 0
     with MemoryStore.open(settings) as store:
         assert [r.conversation for r in store.records()] == ["good"]
 
