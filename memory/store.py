@@ -22,13 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from koe.config.errors import KoeError
 from koe.config.schema import MemorySettings
 from koe.memory.chroma import client as clients
-from koe.memory.chroma.calls import ChromaLock, inside_chromadb
+from koe.memory.chroma.calls import ChromaLock, call_chromadb
 from koe.memory.chroma.collection import open_collection
 from koe.memory.embeddings import OnnxEmbedder, get_embedder
-from koe.memory.errors import MemoryInputError, server_failure, store_failure
+from koe.memory.errors import MemoryInputError, StoreError, server_failure, store_failure
 from koe.memory.index.index import Narrowing, SearchIndex
 from koe.memory.records import (
     SOURCES,
@@ -296,13 +295,9 @@ class MemoryStore:
 
     def call(self, fn: Callable[[], Any]) -> Any:
         """Run one chromadb operation; its failures become a StoreError naming the store."""
-        try:
-            with inside_chromadb():
-                return fn()
-        except (KeyboardInterrupt, SystemExit, KoeError):
-            raise
-        except BaseException as exc:
-            if self.embedded:
-                raise store_failure(f"memory store {self.location}", exc,
-                                    self.connection.path) from exc
-            raise server_failure(self.location, exc, self.settings.timeout) from exc
+        return call_chromadb(fn, self._failure)
+
+    def _failure(self, exc: BaseException) -> StoreError:
+        if self.embedded:
+            return store_failure(f"memory store {self.location}", exc, self.connection.path)
+        return server_failure(self.location, exc, self.settings.timeout)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from koe.config.errors import KoeError
 from koe.memory.chroma import hnsw_files
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,20 @@ def inside_chromadb() -> Iterator[None]:
         yield
     finally:
         _leave()
+
+
+def call_chromadb(fn: Callable[[], Any],
+                  failure: Callable[[BaseException], BaseException]) -> Any:
+    """fn() inside chromadb; what it raises becomes failure(exc), which names the store.
+    BaseException too: chromadb's Rust core panics on some damaged files. Ctrl-C, exit and
+    koe's own errors pass as they are."""
+    try:
+        with inside_chromadb():
+            return fn()
+    except (KeyboardInterrupt, SystemExit, KoeError):
+        raise
+    except BaseException as exc:
+        raise failure(exc) from exc
 
 
 class ChromaLock:

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from koe.config.errors import KoeError
 from koe.config.paths import data_dir
-from koe.memory.chroma.calls import inside_chromadb, unwatch, watch
+from koe.memory.chroma.calls import call_chromadb, inside_chromadb, unwatch, watch
 from koe.memory.errors import (
     StoreError,
     StoreLockedError,
@@ -232,20 +231,18 @@ def _lock(path: Path) -> int:
 
 
 def chroma_call(path: Path, fn: Any) -> Any:
-    """Run fn; chromadb's Rust core panics (BaseException) on some damaged files."""
-    try:
-        with inside_chromadb():
-            return fn()
-    except (KeyboardInterrupt, SystemExit, KoeError):
-        raise
-    except BaseException as exc:
-        failure = store_failure(f"memory store {path}", exc, path)
-        if type(failure) is not StoreError:  # disk full, read-only: not damage
-            raise failure from exc
-        raise StoreError(
+    """Run fn while opening the store at `path`: a failure that is not the disk's (full,
+    read-only) says the store looks damaged."""
+    def failure(exc: BaseException) -> StoreError:
+        found = store_failure(f"memory store {path}", exc, path)
+        if type(found) is not StoreError:  # disk full, read-only: not damage
+            return found
+        return StoreError(
             f"memory store {path} cannot be opened; it looks damaged ({reason(exc)})",
             hint=f"move {path} aside and restore it from `koe memory export` output or a "
-                 "backup; koe does not start an empty store over it") from exc
+                 "backup; koe does not start an empty store over it")
+
+    return call_chromadb(fn, failure)
 
 
 
